@@ -1,0 +1,1 @@
+"""Brug: a Telegram support bot for refugee families waiting for family reunification."""

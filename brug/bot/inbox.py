@@ -1,0 +1,83 @@
+"""The inbox: Telegram updates reduced to what we need, stored before Telegram is told we have them.
+
+Names, usernames and the clear Telegram user id never reach the database: the user is kept as a
+keyed hash (`user_key`). The chat id stays, because it is needed to reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from telegram import Update
+
+from brug.bot.engine import InputKind
+from brug.core.crypto import telegram_user_key
+from brug.core.db import session_scope
+from brug.core.models import InboundUpdate, InboxStatus, utcnow
+
+MAX_COMMAND_LENGTH = 64
+
+
+def reduce_update(update: Update, secret_key: str) -> dict[str, Any]:
+    """The parts of an update the handler needs; kind `ignored` for updates that need no answer."""
+    payload: dict[str, Any] = {"kind": "ignored"}
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is not None:
+        payload["chat_id"] = chat.id
+        payload["chat_type"] = chat.type
+    if user is not None:
+        payload["user_key"] = telegram_user_key(secret_key, user.id)
+        payload["language_code"] = user.language_code
+    if update.callback_query is not None:
+        query = update.callback_query
+        payload.update(kind=InputKind.BUTTON, value=query.data or "", callback_query_id=query.id)
+    elif update.message is not None:
+        payload.update(_message_input(update.message.text))
+    return payload
+
+
+def _message_input(text: str | None) -> dict[str, str]:
+    if text is None:
+        return {"kind": InputKind.UNSUPPORTED}
+    if text.startswith("/"):
+        # "/start@brug_bot payload" → "start"; deep-link payloads are kept for later use.
+        head, _, argument = text[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()[:MAX_COMMAND_LENGTH]
+        return {"kind": InputKind.COMMAND, "value": name, "argument": argument.strip(), "text": text}
+    return {"kind": InputKind.TEXT, "value": text, "text": text}
+
+
+def store_updates(engine: Engine, updates: Sequence[tuple[int, dict[str, Any]]]) -> int:
+    """Insert reduced updates, ignoring update_ids we already have. Returns how many were new."""
+    if not updates:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "update_id": update_id,
+            "payload": payload,
+            "status": InboxStatus.PENDING,
+            "attempts": 0,
+            "received_at": now,
+        }
+        for update_id, payload in updates
+    ]
+    table = InboundUpdate.__table__  # type: ignore[attr-defined]
+    with session_scope(engine) as session:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
+        new = len(session.execute(statement.returning(table.c.update_id)).all())
+    return new
+
+
+def next_offset(engine: Engine) -> int | None:
+    """The getUpdates offset after a restart: one past the newest update already stored."""
+    with session_scope(engine) as session:
+        newest = session.execute(select(func.max(InboundUpdate.update_id))).scalar_one_or_none()
+    return None if newest is None else newest + 1

@@ -1,0 +1,123 @@
+"""The bot side of one process: receive updates (long polling or webhook), handle them, send the outbox.
+
+Everything between the three loops goes through the database; the asyncio events only save waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
+
+from brug.bot import handler
+from brug.bot.inbox import next_offset, reduce_update, store_updates
+from brug.bot.sender import OutboxSender, retry_after_seconds
+from brug.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_bot(settings: Settings) -> ExtBot[int]:
+    """python-telegram-bot's client; `base_url` gets the token appended, as on api.telegram.org."""
+    assert settings.telegram_bot_token is not None
+    return ExtBot(
+        token=settings.telegram_bot_token,
+        base_url=settings.telegram_api_url,
+        request=HTTPXRequest(connection_pool_size=16, read_timeout=15.0),
+        get_updates_request=HTTPXRequest(
+            connection_pool_size=1, read_timeout=settings.telegram_poll_timeout + 10
+        ),
+        # Throttle to Telegram's limits; our outbox does the retrying, so the limiter does not.
+        rate_limiter=AIORateLimiter(max_retries=0),
+    )
+
+
+class BotRuntime:
+    def __init__(self, settings: Settings, engine: Engine, bot: Bot | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.bot = bot or build_bot(settings)
+        self.sender = OutboxSender(engine, self.bot)
+        self._inbox_wakeup = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+        if self.settings.webhook_mode:
+            await self.bot.set_webhook(
+                url=self.settings.brug_webhook_url or "",
+                secret_token=self.settings.brug_webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info("Telegram bot @%s started (webhook)", self.bot.username)
+        else:
+            await self.bot.delete_webhook()
+            self._tasks.append(asyncio.create_task(self._poll(), name="brug-poll"))
+            log.info("Telegram bot @%s started (long polling)", self.bot.username)
+        self._tasks.append(asyncio.create_task(self._handle_inbox(), name="brug-handle"))
+        self._tasks.append(asyncio.create_task(self.sender.run(), name="brug-send"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.bot.shutdown()
+
+    async def receive(self, updates: Sequence[Update]) -> int:
+        """Store updates in the inbox (this is what must happen before Telegram hears "ok")."""
+        reduced = [(u.update_id, reduce_update(u, self.settings.brug_secret_key)) for u in updates]
+        new = await asyncio.to_thread(store_updates, self.engine, reduced)
+        self._inbox_wakeup.set()
+        return new
+
+    async def _poll(self) -> None:
+        """Long polling. The offset that confirms a batch to Telegram goes out only after it is stored."""
+        offset = await asyncio.to_thread(next_offset, self.engine)
+        failures = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.settings.telegram_poll_timeout,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            except InvalidToken:
+                log.error("Telegram refused the token (TELEGRAM_BOT_TOKEN); polling stopped")
+                return
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_after_seconds(exc))
+                continue
+            except (Conflict, TelegramError) as exc:
+                failures += 1
+                log.warning("getUpdates failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                continue
+            failures = 0
+            if updates:
+                await self.receive(updates)
+                offset = updates[-1].update_id + 1
+
+    async def _handle_inbox(self) -> None:
+        while True:
+            self._inbox_wakeup.clear()
+            try:
+                ids = await asyncio.to_thread(handler.pending_ids, self.engine)
+                for inbox_id in ids:
+                    if await asyncio.to_thread(handler.handle, self.engine, inbox_id):
+                        self.sender.wake()
+            except Exception:
+                log.exception("inbox unavailable; trying again")
+                ids = []
+            if not ids:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._inbox_wakeup.wait(), timeout=1.0)

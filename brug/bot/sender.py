@@ -1,0 +1,207 @@
+"""The outbox sender: makes the calls to Telegram that the outbox holds, in order per chat.
+
+A row is marked sent only after Telegram said ok. Errors are sorted by what helps:
+429 pauses every send for `retry_after` (Telegram's limit is global to the bot); network errors and
+5xx are retried with exponential backoff and jitter; 403 (blocked by the user) and 400 are final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Message as TelegramMessage
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from brug.core.db import session_scope
+from brug.core.models import OutboxItem, OutboxStatus, utcnow
+from brug.core.outbox import Method
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 300.0
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def due_jobs(engine: Engine, now: datetime, limit: int = BATCH) -> list[list[Job]]:
+    """Pending rows grouped per chat, oldest first. A chat whose oldest row is not yet due waits whole,
+    so a retried message is never overtaken by a later one."""
+    with session_scope(engine) as session:
+        query = (
+            select(OutboxItem)
+            .where(OutboxItem.status == OutboxStatus.PENDING)
+            .order_by(col(OutboxItem.id))
+            .limit(limit)
+        )
+        rows = session.exec(query).all()
+    chats: dict[int, list[Job]] = {}
+    waiting: set[int] = set()
+    for row in rows:
+        if row.chat_id in waiting:
+            continue
+        if row.next_attempt_at > now:
+            waiting.add(row.chat_id)
+            chats.pop(row.chat_id, None)
+            continue
+        assert row.id is not None
+        chats.setdefault(row.chat_id, []).append(
+            Job(row.id, row.chat_id, row.method, row.payload, row.attempts)
+        )
+    return list(chats.values())
+
+
+def mark_sent(engine: Engine, job: Job, message_id: int | None) -> None:
+    with session_scope(engine) as session:
+        row = session.get(OutboxItem, job.id)
+        if row is not None:
+            row.status, row.sent_at, row.telegram_message_id = OutboxStatus.SENT, utcnow(), message_id
+            row.attempts = job.attempts + 1
+
+
+def mark_failed(engine: Engine, job: Job, error: str, *, retry_at: datetime | None) -> None:
+    """Record a failed attempt: retried at `retry_at`, or final when it is None."""
+    with session_scope(engine) as session:
+        row = session.get(OutboxItem, job.id)
+        if row is None:
+            return
+        row.attempts = job.attempts + 1
+        row.last_error = error[:500]
+        if retry_at is None:
+            row.status = OutboxStatus.FAILED
+        else:
+            row.next_attempt_at = retry_at
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter, capped, so that many failed rows do not retry in step."""
+    ceiling = min(MAX_BACKOFF_SECONDS, 2.0 ** min(attempts, 16))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311  jitter, not crypto
+
+
+async def call_telegram(bot: Bot, job: Job) -> int | None:
+    """Make the call a job stands for; returns the sent message's id where there is one."""
+    payload = job.payload
+    if job.method == Method.SEND_MESSAGE:
+        sent: TelegramMessage = await bot.send_message(
+            chat_id=job.chat_id, text=payload["text"], reply_markup=_keyboard(payload.get("keyboard"))
+        )
+        return sent.message_id
+    if job.method == Method.ANSWER_CALLBACK:
+        await bot.answer_callback_query(payload["callback_query_id"], text=payload.get("text"))
+        return None
+    if job.method == Method.SET_COMMANDS:
+        commands = [BotCommand(c["command"], c["description"]) for c in payload["commands"]]
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(job.chat_id))
+        return None
+    raise ValueError(f"unknown outbox method {job.method!r}")
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _keyboard(rows: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(button["text"], callback_data=button["data"]) for button in row]
+            for row in rows
+        ]
+    )
+
+
+class OutboxSender:
+    """Runs until cancelled; `wake()` makes it look at the outbox at once instead of at the next tick."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        bot: Bot,
+        *,
+        tick: float = 1.0,
+        send: Callable[[Bot, Job], Awaitable[int | None]] = call_telegram,
+    ) -> None:
+        self._engine = engine
+        self._bot = bot
+        self._tick = tick
+        self._send = send
+        self._wakeup = asyncio.Event()
+        self._paused_until: datetime | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            await self._wait_for_pause()
+            try:
+                chats = await asyncio.to_thread(due_jobs, self._engine, utcnow())
+                if chats:
+                    await asyncio.gather(*(self._send_chat(jobs) for jobs in chats))
+                    continue
+            except Exception:
+                log.exception("outbox unavailable; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._tick)
+
+    async def _wait_for_pause(self) -> None:
+        if self._paused_until is not None:
+            delay = (self._paused_until - utcnow()).total_seconds()
+            self._paused_until = None
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    async def _send_chat(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            if not await self._send_one(job):
+                return
+
+    async def _send_one(self, job: Job) -> bool:
+        """Send one job; False when the rest of this chat must wait."""
+        try:
+            message_id = await self._send(self._bot, job)
+        except RetryAfter as exc:
+            seconds = retry_after_seconds(exc)
+            until = utcnow() + timedelta(seconds=seconds)
+            self._paused_until = max(until, self._paused_until or until)
+            log.warning("Telegram asked to slow down for %ss; all sending paused", seconds)
+            await asyncio.to_thread(
+                mark_failed, self._engine, job, f"429 retry after {seconds}s", retry_at=until
+            )
+            return False
+        except (Forbidden, BadRequest) as exc:
+            log.warning("outbox %s: %s %s, not retried", job.id, type(exc).__name__, exc.message)
+            await asyncio.to_thread(
+                mark_failed, self._engine, job, f"{type(exc).__name__}: {exc.message}", retry_at=None
+            )
+            return True
+        except TelegramError as exc:
+            retry_at = utcnow() + backoff(job.attempts + 1)
+            log.warning("outbox %s: %s, retry at %s", job.id, type(exc).__name__, retry_at.isoformat())
+            await asyncio.to_thread(
+                mark_failed, self._engine, job, f"{type(exc).__name__}: {exc.message}", retry_at=retry_at
+            )
+            return False
+        await asyncio.to_thread(mark_sent, self._engine, job, message_id)
+        return True

@@ -1,0 +1,107 @@
+"""`brug`: the one console command that starts and manages everything."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy.exc import OperationalError
+
+from brug.core.db import create_db_engine, migrate, session_scope
+from brug.core.keypersons import AccountError, create_key_person, parse_languages
+from brug.core.models import Role
+from brug.core.settings import Settings, SettingsError, load_settings
+
+BACK_OFFICE_ONLY_HINT = (
+    "No TELEGRAM_BOT_TOKEN set: serving the back office only. To run the bot too, put "
+    "TELEGRAM_BOT_TOKEN=<token from @BotFather> in .env and start again."
+)
+
+
+class CommandError(Exception):
+    """Stops the command with one line for the operator and exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        return int(args.command(settings, args) or 0)
+    except (SettingsError, CommandError, AccountError) as exc:
+        print(f"brug: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="brug", description="Brug: Telegram bot and back office.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="migrate the database, then serve the back office and run the bot")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.set_defaults(command=_run)
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(command=_migrate)
+
+    keyperson = commands.add_parser("keyperson", help="manage key-person accounts")
+    keyperson_commands = keyperson.add_subparsers(required=True, metavar="ACTION")
+    add = keyperson_commands.add_parser("add", help="create a key person or coordinator")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="first name shown to users")
+    add.add_argument("--languages", required=True, help="comma list, e.g. ti,ar,fa_AF")
+    add.add_argument("--role", choices=[role.value for role in Role], default=Role.KEYPERSON.value)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(command=_keyperson_add)
+    return parser
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> None:
+    try:
+        migrate(settings.database)
+    except OperationalError as exc:
+        where = settings.database.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        raise CommandError(f"DATABASE_URL: cannot use the database at {where}: {reason}") from None
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from brug.service import build_app
+
+    _migrate(settings, args)
+    if settings.telegram_bot_token is None:
+        print(BACK_OFFICE_ONLY_HINT, file=sys.stderr)
+    app = build_app(settings, create_db_engine(settings.database))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+def _keyperson_add(settings: Settings, args: argparse.Namespace) -> None:
+    languages = parse_languages(args.languages)
+    password = _read_password(args.password_stdin)
+    _migrate(settings, args)
+    with session_scope(create_db_engine(settings.database)) as session:
+        person = create_key_person(
+            session,
+            username=args.username,
+            name=args.name,
+            languages=languages,
+            role=Role(args.role),
+            password=password,
+        )
+        print(f"created {person.role} {person.username} ({', '.join(person.languages)})")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for a password; use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise CommandError("the two passwords differ")
+    return first

@@ -1,0 +1,157 @@
+"""Database tables. Users are pseudonymous: no Telegram id, name, username or phone is stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite drops the zone, so it is stored naive and re-attached)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use brug.core.models.utcnow()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _timestamp(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default_factory=None if nullable else utcnow,
+        sa_column_kwargs={"nullable": nullable},
+        sa_type=UTCDateTime,
+        index=index,
+    )
+
+
+class Role(StrEnum):
+    KEYPERSON = "keyperson"
+    COORDINATOR = "coordinator"
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class User(SQLModel, table=True):
+    """A person who writes to the bot, known only by a keyed hash of their Telegram id."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_key: str = Field(max_length=64, unique=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    language: str = Field(max_length=8)
+    language_chosen: bool = False
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class Conversation(SQLModel, table=True):
+    """Where a user is in the conversation. Kept here, not in the bot process, to survive restarts."""
+
+    __tablename__ = "conversations"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    node: str = Field(default="start", max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = _timestamp()
+
+
+class InboundUpdate(SQLModel, table=True):
+    """The inbox: every Telegram update is stored here before Telegram is told we have it."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status_update", "status", "update_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(sa_type=BigInteger, unique=True)
+    payload: dict[str, Any] = Field(sa_type=JSON)
+    status: str = Field(default=InboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    received_at: datetime = _timestamp()
+    handled_at: datetime | None = _timestamp(nullable=True)
+
+
+class Message(SQLModel, table=True):
+    """One message in a user's conversation with the bot or a key person, in either direction."""
+
+    __tablename__ = "messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    direction: str = Field(max_length=3)
+    kind: str = Field(max_length=16)
+    text: str
+    update_id: int | None = Field(default=None, sa_type=BigInteger)
+    outbox_id: int | None = None
+    created_at: datetime = _timestamp()
+
+
+class OutboxItem(SQLModel, table=True):
+    """A call to Telegram waiting to be made. The only way anything reaches a chat."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    )
+    method: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(sa_type=JSON)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _timestamp()
+    last_error: str | None = Field(default=None, max_length=500)
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = _timestamp()
+    sent_at: datetime | None = _timestamp(nullable=True)
+
+
+class KeyPerson(SQLModel, table=True):
+    """A key person (sleutelpersoon) or coordinator who answers in the back office."""
+
+    __tablename__ = "key_persons"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=120)
+    languages: list[str] = Field(default_factory=list, sa_type=JSON)
+    role: str = Field(default=Role.KEYPERSON, max_length=16)
+    password_hash: str | None = Field(default=None, max_length=255)
+    active: bool = True
+    created_at: datetime = _timestamp()

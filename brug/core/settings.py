@@ -1,0 +1,102 @@
+"""All configuration in one pydantic-settings class, read from the environment or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEV_SECRET_KEY = "brug-development-key-not-for-production"  # noqa: S105  only accepted outside production
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message names the setting and is meant for the operator, in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    brug_env: Literal["development", "production", "test"] = "development"
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    database_url: str = "sqlite:///./brug.db"
+    brug_secret_key: str = DEV_SECRET_KEY
+    brug_webhook_url: str | None = None
+    brug_webhook_secret: str | None = None
+    telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
+
+    @field_validator("telegram_bot_token", "brug_webhook_url", "brug_webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value is not None and (":" not in value or not value.split(":", 1)[0].isdigit()):
+            raise ValueError("expected the form 123456789:ABC… as given by @BotFather")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL; use sqlite:///./brug.db or postgresql+psycopg://…"
+            ) from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unsupported database {url.get_backend_name()!r}; use sqlite or postgresql")
+        return value
+
+    @field_validator("brug_webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: str | None) -> str | None:
+        allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+        if value is not None and not (1 <= len(value) <= 256 and set(value) <= allowed):
+            raise ValueError("1–256 characters, only A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        webhook = self.brug_webhook_url
+        if webhook is not None:
+            scheme = urlparse(webhook).scheme
+            if scheme not in {"http", "https"}:
+                raise ValueError("BRUG_WEBHOOK_URL: must be an http(s) URL")
+            if self.brug_env == "production" and scheme != "https":
+                raise ValueError("BRUG_WEBHOOK_URL: must use https in production (Telegram requires it)")
+            if self.brug_webhook_secret is None:
+                raise ValueError("BRUG_WEBHOOK_SECRET: required when BRUG_WEBHOOK_URL is set")
+        if self.brug_env == "production" and (
+            self.brug_secret_key == DEV_SECRET_KEY or len(self.brug_secret_key) < 32
+        ):
+            raise ValueError("BRUG_SECRET_KEY: set a random key of at least 32 characters in production")
+        return self
+
+    @cached_property
+    def database(self) -> URL:
+        return make_url(self.database_url)
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.brug_webhook_url is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; on a bad value raise SettingsError with one line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not name or ":" in message.split(" ", 1)[0]:
+            raise SettingsError(message) from None
+        raise SettingsError(f"{name}: {message}") from None

@@ -1,0 +1,91 @@
+"""Dialogs with the pure engine, read like conversations: input → what the person sees."""
+
+from brug.bot.engine import (
+    ButtonAnswer,
+    Input,
+    InputKind,
+    Reply,
+    SetCommands,
+    State,
+    language_keyboard,
+    step,
+)
+from brug.core.i18n import translations
+
+START = Input(InputKind.COMMAND, "start")
+
+
+def texts(outputs: list[object]) -> list[str]:
+    return [output.text for output in outputs if isinstance(output, Reply)]
+
+
+def test_start_greets_and_offers_five_languages_in_their_own_scripts() -> None:
+    result = step(State("en"), START, translations)
+    (reply,) = result.outputs
+    assert isinstance(reply, Reply)
+    assert reply.text.startswith("Hello, I am Brug.")
+    assert [row[0].label for row in reply.buttons] == ["ትግርኛ", "العربية", "دری", "Nederlands", "English"]
+    assert [row[0].data for row in reply.buttons] == ["lang:ti", "lang:ar", "lang:fa_AF", "lang:nl", "lang:en"]
+    assert result.state.node == "choose_language"
+
+
+def test_greeting_uses_the_guessed_language() -> None:
+    (english,) = step(State("en"), START, translations).outputs
+    (dutch,) = step(State("nl"), START, translations).outputs
+    assert isinstance(english, Reply) and isinstance(dutch, Reply)
+    assert dutch.text != english.text
+    assert dutch.text.endswith(translations("nl").gettext("Choose your language:"))
+
+
+def test_callback_data_fits_telegram_and_is_ascii() -> None:
+    for row in language_keyboard():
+        for button in row:
+            assert button.data.isascii()
+            assert len(button.data.encode()) <= 64
+
+
+def test_tapping_a_language_switches_everything_to_it() -> None:
+    result = step(State("en"), Input(InputKind.BUTTON, "lang:ar"), translations)
+    assert result.state == State("ar", language_chosen=True, node="idle")
+    assert isinstance(result.outputs[0], ButtonAnswer)
+    ar = translations("ar").gettext
+    confirmation = "From now on I will write to you in English. You can change this with /language."
+    assert texts(result.outputs)[0] == ar(confirmation)
+    assert "العربية" in texts(result.outputs)[0]
+    commands = next(output for output in result.outputs if isinstance(output, SetCommands))
+    assert [name for name, _ in commands.commands] == ["start", "language", "help", "privacy"]
+    assert commands.commands[1][1] == ar("Choose your language")
+
+
+def test_the_chosen_language_stays_for_other_commands() -> None:
+    tigrinya = State("ti", language_chosen=True, node="idle")
+    english = State("en", language_chosen=True, node="idle")
+    for command in ["help", "privacy", "language", "nonsense"]:
+        result = step(tigrinya, Input(InputKind.COMMAND, command), translations)
+        in_english = step(english, Input(InputKind.COMMAND, command), translations)
+        assert result.state.language == "ti"
+        assert texts(result.outputs) and all(
+            ours != theirs for ours, theirs in zip(texts(result.outputs), texts(in_english.outputs), strict=True)
+        )
+
+
+def test_free_text_gets_a_kind_answer_with_crisis_numbers() -> None:
+    (reply,) = step(State("fa_AF"), Input(InputKind.TEXT, "سلام"), translations).outputs
+    assert isinstance(reply, Reply)
+    assert "113" in reply.text and "0800-0113" in reply.text and "112" in reply.text
+    assert "/help" in reply.text
+
+
+def test_stale_or_unknown_buttons_are_explained_not_ignored() -> None:
+    for data in ["", "lang:xx", "menu:old"]:
+        result = step(State("nl", True, "idle"), Input(InputKind.BUTTON, data), translations)
+        answer = result.outputs[0]
+        assert isinstance(answer, ButtonAnswer) and answer.text
+        assert result.state == State("nl", True, "idle")
+        assert texts(result.outputs)
+
+
+def test_stickers_and_photos_get_a_clear_message() -> None:
+    (reply,) = step(State("en"), Input(InputKind.UNSUPPORTED), translations).outputs
+    assert isinstance(reply, Reply)
+    assert "only read text" in reply.text

@@ -1,0 +1,115 @@
+"""Storage on SQLite and PostgreSQL: migrations, the inbox, one transaction per update, the outbox."""
+
+import json
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import Engine, func, inspect, text
+from sqlmodel import Session, select
+
+from brug.bot.handler import handle, pending_ids
+from brug.bot.inbox import next_offset, store_updates
+from brug.core.crypto import telegram_user_key
+from brug.core.db import session_scope
+from brug.core.keypersons import create_key_person
+from brug.core.models import Conversation, InboundUpdate, InboxStatus, KeyPerson, Message, OutboxItem, Role, User
+
+SECRET = "test-secret-key-with-more-than-32-characters"
+TELEGRAM_ID = 987654321
+
+
+def text_update(update_id: int, text: str, *, language_code: str = "en") -> tuple[int, dict[str, Any]]:
+    kind = "command" if text.startswith("/") else "text"
+    value = text[1:] if kind == "command" else text
+    return update_id, {
+        "kind": kind, "value": value, "text": text, "chat_id": TELEGRAM_ID, "chat_type": "private",
+        "user_key": telegram_user_key(SECRET, TELEGRAM_ID), "language_code": language_code,
+    }  # fmt: skip
+
+
+def test_migrations_create_every_table(db: Engine) -> None:
+    tables = set(inspect(db).get_table_names())
+    assert {"users", "conversations", "inbox", "messages", "outbox", "key_persons", "alembic_version"} <= tables
+
+
+def test_an_update_is_stored_once_whatever_telegram_repeats(db: Engine) -> None:
+    assert store_updates(db, [text_update(10, "/start"), text_update(11, "hello")]) == 2
+    assert store_updates(db, [text_update(11, "hello"), text_update(12, "again")]) == 1
+    with session_scope(db) as session:
+        assert session.exec(select(func.count()).select_from(InboundUpdate)).one() == 3
+    assert next_offset(db) == 13
+
+
+def test_next_offset_is_none_on_an_empty_inbox(db: Engine) -> None:
+    assert next_offset(db) is None
+
+
+def test_one_update_is_one_transaction_with_state_messages_and_outbox(db: Engine) -> None:
+    store_updates(db, [text_update(1, "/start", language_code="fa")])
+    (inbox_id,) = pending_ids(db)
+    assert handle(db, inbox_id) is True
+    assert handle(db, inbox_id) is False, "a handled update is never handled again"
+    with Session(db) as session:
+        user = session.exec(select(User)).one()
+        assert user.language == "fa_AF" and not user.language_chosen
+        assert session.get(Conversation, user.id).node == "choose_language"  # type: ignore[union-attr]
+        directions = [m.direction for m in session.exec(select(Message).order_by(Message.id))]  # type: ignore[arg-type]
+        assert directions == ["in", "out"]
+        (item,) = session.exec(select(OutboxItem)).all()
+        assert item.method == "send_message" and item.status == "pending" and item.chat_id == TELEGRAM_ID
+        assert len(item.payload["keyboard"]) == 5
+        assert session.get(InboundUpdate, inbox_id).status == InboxStatus.DONE  # type: ignore[union-attr]
+
+
+def test_users_are_pseudonymous(db: Engine) -> None:
+    store_updates(db, [text_update(1, "/start")])
+    handle(db, pending_ids(db)[0])
+    with Session(db) as session:
+        user = session.exec(select(User)).one()
+    assert user.telegram_key == telegram_user_key(SECRET, TELEGRAM_ID)
+    assert str(TELEGRAM_ID) not in user.telegram_key
+    assert telegram_user_key("another key", TELEGRAM_ID) != user.telegram_key
+
+
+def test_a_failing_update_is_retried_then_answered_with_an_apology(db: Engine) -> None:
+    update_id, payload = text_update(5, "/start")
+    payload["kind"] = "no-such-kind"
+    store_updates(db, [(update_id, payload)])
+    (inbox_id,) = pending_ids(db)
+    assert [handle(db, inbox_id) for _ in range(3)] == [False, False, True]
+    assert pending_ids(db) == []
+    with Session(db) as session:
+        row = session.get(InboundUpdate, inbox_id)
+        assert row is not None and row.status == InboxStatus.FAILED and row.attempts == 3
+        (apology,) = session.exec(select(OutboxItem)).all()
+        assert apology.payload["text"].startswith("Sorry, something went wrong")
+        assert session.exec(select(func.count()).select_from(User)).one() == 0, "the failed transaction left nothing"
+
+
+def test_key_person_passwords_are_argon2_hashes(db: Engine) -> None:
+    with session_scope(db) as session:
+        create_key_person(
+            session, username="selam", name="Selam", languages=["ti", "en"], role=Role.COORDINATOR,
+            password="a long enough password",
+        )  # fmt: skip
+    with Session(db) as session:
+        person = session.exec(select(KeyPerson)).one()
+    assert person.languages == ["ti", "en"] and person.role == "coordinator"
+    assert person.password_hash is not None and person.password_hash.startswith("$argon2")
+    assert PasswordHasher().verify(person.password_hash, "a long enough password")
+
+
+def test_timestamps_come_back_in_utc(db: Engine) -> None:
+    store_updates(db, [text_update(1, "hi")])
+    with Session(db) as session:
+        row = session.exec(select(InboundUpdate)).one()
+    assert row.received_at.utcoffset() is not None and row.received_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+def test_no_clear_identity_is_stored(db: Engine) -> None:
+    """The inbox keeps the reduced update: no name or username, and the Telegram user id only as a key."""
+    store_updates(db, [text_update(1, "/start")])
+    with db.connect() as connection:
+        payload = connection.execute(text("SELECT payload FROM inbox")).scalar_one()
+    stored = payload if isinstance(payload, dict) else json.loads(payload)
+    assert "user_key" in stored and "first_name" not in stored and "username" not in stored
