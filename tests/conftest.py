@@ -10,11 +10,15 @@ from sqlalchemy.engine import URL
 
 from brug.core.db import create_db_engine
 from brug.core.settings import Settings, load_settings
-from tests.databases import POSTGRES_ENV, PostgresDatabases, PostgresUnavailable, SqliteDatabases, postgres_admin_url
+from tests.constants import SECRET_KEY, TOKEN
+from tests.databases import (
+    POSTGRES_ENV,
+    PostgresDatabases,
+    PostgresUnavailable,
+    SqliteDatabases,
+    postgres_admin_url,
+)
 from tests.fake_bot_api import FakeBotAPI
-
-TOKEN = "123456:TEST-TOKEN"
-SECRET_KEY = "test-secret-key-with-more-than-32-characters"
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +49,7 @@ def postgres_databases() -> Iterator[PostgresDatabases]:
 
 
 def _skip_or_fail(reason: str) -> None:
-    """Locally a missing PostgreSQL skips, visibly; in CI it is an error, so the variant never silently vanishes."""
+    """Locally a missing PostgreSQL skips, visibly; in CI it fails, so the variant never silently vanishes."""
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)

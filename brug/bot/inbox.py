@@ -72,8 +72,7 @@ def store_updates(engine: Engine, updates: Sequence[tuple[int, dict[str, Any]]])
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
-        new = len(session.execute(statement.returning(table.c.update_id)).all())
-    return new
+        return len(session.execute(statement.returning(table.c.update_id)).all())
 
 
 def next_offset(engine: Engine) -> int | None:

@@ -10,7 +10,7 @@ import json
 import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from telegram import Update
+from telegram import Bot, Update
 
 from brug.bot.runtime import BotRuntime
 
@@ -29,18 +29,22 @@ def webhook_router(runtime: BotRuntime) -> APIRouter:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not secret or not hmac.compare_digest(given, secret):
             raise HTTPException(status_code=403, detail="wrong or missing secret token")
-        body = await _read_limited(request)
-        try:
-            data = json.loads(body)
-            update = Update.de_json(data, runtime.bot)
-        except (ValueError, TypeError, KeyError):
-            raise HTTPException(status_code=400, detail="not a Telegram update") from None
-        if update is None:
-            raise HTTPException(status_code=400, detail="not a Telegram update")
+        update = _parse_update(await _read_limited(request), runtime.bot)
         await runtime.receive([update])
         return Response(status_code=200)
 
     return router
+
+
+def _parse_update(body: bytes, bot: Bot) -> Update:
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise ValueError("no update_id")
+        return Update.de_json(data, bot)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # python-telegram-bot assumes well-formed nested objects; anything else is the sender's fault.
+        raise HTTPException(status_code=400, detail="not a Telegram update") from None
 
 
 async def _read_limited(request: Request) -> bytes:

@@ -1,5 +1,7 @@
 """Dialogs with the pure engine, read like conversations: input → what the person sees."""
 
+from collections.abc import Sequence
+
 from brug.bot.engine import (
     ButtonAnswer,
     Input,
@@ -15,7 +17,7 @@ from brug.core.i18n import translations
 START = Input(InputKind.COMMAND, "start")
 
 
-def texts(outputs: list[object]) -> list[str]:
+def texts(outputs: Sequence[object]) -> list[str]:
     return [output.text for output in outputs if isinstance(output, Reply)]
 
 
@@ -25,7 +27,13 @@ def test_start_greets_and_offers_five_languages_in_their_own_scripts() -> None:
     assert isinstance(reply, Reply)
     assert reply.text.startswith("Hello, I am Brug.")
     assert [row[0].label for row in reply.buttons] == ["ትግርኛ", "العربية", "دری", "Nederlands", "English"]
-    assert [row[0].data for row in reply.buttons] == ["lang:ti", "lang:ar", "lang:fa_AF", "lang:nl", "lang:en"]
+    assert [row[0].data for row in reply.buttons] == [
+        "lang:ti",
+        "lang:ar",
+        "lang:fa_AF",
+        "lang:nl",
+        "lang:en",
+    ]
     assert result.state.node == "choose_language"
 
 
@@ -65,7 +73,8 @@ def test_the_chosen_language_stays_for_other_commands() -> None:
         in_english = step(english, Input(InputKind.COMMAND, command), translations)
         assert result.state.language == "ti"
         assert texts(result.outputs) and all(
-            ours != theirs for ours, theirs in zip(texts(result.outputs), texts(in_english.outputs), strict=True)
+            ours != theirs
+            for ours, theirs in zip(texts(result.outputs), texts(in_english.outputs), strict=True)
         )
 
 

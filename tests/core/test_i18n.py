@@ -49,9 +49,9 @@ def test_every_text_is_translated_and_none_is_fuzzy(language: str, template: Cat
         assert message is not None, f"{language}: missing {source.id!r}"
         assert message.string, f"{language}: untranslated {source.id!r}"
         assert "fuzzy" not in message.flags, f"{language}: fuzzy {source.id!r}"
-        assert sorted(PLACEHOLDER.findall(str(message.string))) == sorted(PLACEHOLDER.findall(str(source.id))), (
-            f"{language}: commands, numbers or placeholders differ in {source.id!r}"
-        )
+        assert sorted(PLACEHOLDER.findall(str(message.string))) == sorted(
+            PLACEHOLDER.findall(str(source.id))
+        ), f"{language}: commands, numbers or placeholders differ in {source.id!r}"
 
 
 @pytest.mark.parametrize("language", [language for language in LANGUAGES if language != "en"])

@@ -12,9 +12,18 @@ from brug.bot.inbox import next_offset, store_updates
 from brug.core.crypto import telegram_user_key
 from brug.core.db import session_scope
 from brug.core.keypersons import create_key_person
-from brug.core.models import Conversation, InboundUpdate, InboxStatus, KeyPerson, Message, OutboxItem, Role, User
+from brug.core.models import (
+    Conversation,
+    InboundUpdate,
+    InboxStatus,
+    KeyPerson,
+    Message,
+    OutboxItem,
+    Role,
+    User,
+)
+from tests.constants import SECRET_KEY as SECRET
 
-SECRET = "test-secret-key-with-more-than-32-characters"
 TELEGRAM_ID = 987654321
 
 
@@ -29,7 +38,15 @@ def text_update(update_id: int, text: str, *, language_code: str = "en") -> tupl
 
 def test_migrations_create_every_table(db: Engine) -> None:
     tables = set(inspect(db).get_table_names())
-    assert {"users", "conversations", "inbox", "messages", "outbox", "key_persons", "alembic_version"} <= tables
+    assert {
+        "users",
+        "conversations",
+        "inbox",
+        "messages",
+        "outbox",
+        "key_persons",
+        "alembic_version",
+    } <= tables
 
 
 def test_an_update_is_stored_once_whatever_telegram_repeats(db: Engine) -> None:
@@ -83,7 +100,9 @@ def test_a_failing_update_is_retried_then_answered_with_an_apology(db: Engine) -
         assert row is not None and row.status == InboxStatus.FAILED and row.attempts == 3
         (apology,) = session.exec(select(OutboxItem)).all()
         assert apology.payload["text"].startswith("Sorry, something went wrong")
-        assert session.exec(select(func.count()).select_from(User)).one() == 0, "the failed transaction left nothing"
+        assert session.exec(select(func.count()).select_from(User)).one() == 0, (
+            "the failed transaction left nothing"
+        )
 
 
 def test_key_person_passwords_are_argon2_hashes(db: Engine) -> None:

@@ -1,0 +1,5 @@
+import sys
+
+from brug.cli import main
+
+sys.exit(main())

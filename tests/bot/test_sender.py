@@ -1,0 +1,103 @@
+"""The outbox sender against Telegram's errors, through the fake Bot API."""
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from brug.bot import sender
+from brug.bot.runtime import BotRuntime
+from brug.core.db import create_db_engine
+from brug.core.models import OutboxItem
+from brug.core.settings import Settings
+from tests.bot.conversation import engine_replies, texts
+from tests.fake_bot_api import Call, FakeBotAPI
+
+CHAT, OTHER_CHAT = 6660001, 6660002
+
+
+@pytest.fixture
+async def runtime(bot_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotRuntime]:
+    monkeypatch.setattr(sender, "backoff", lambda attempts: timedelta(seconds=0.2 * attempts))
+    engine = create_db_engine(bot_settings.database)
+    runtime = BotRuntime(bot_settings, engine)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+    engine.dispose()
+
+
+def outbox(engine: Engine) -> list[OutboxItem]:
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxItem).order_by(OutboxItem.id)))  # type: ignore[arg-type]
+
+
+def sends(fake: FakeBotAPI, chat_id: int) -> list[Call]:
+    return [call for call in fake.calls("sendMessage") if call.params.get("chat_id") == chat_id]
+
+
+async def test_server_errors_are_retried_and_order_is_kept(
+    runtime: BotRuntime, fake_telegram: FakeBotAPI
+) -> None:
+    fake_telegram.fail("sendMessage", status=502, description="Bad Gateway", times=2, chat_id=CHAT)
+    for command in ["/help", "/privacy", "/help"]:
+        fake_telegram.push_text(CHAT, command)
+    help_text, privacy_text = engine_replies("en", "help")[0], engine_replies("en", "privacy")[0]
+    await fake_telegram.await_for(lambda: len(texts(fake_telegram, CHAT)) == 3, what="three replies")
+    assert texts(fake_telegram, CHAT) == [help_text, privacy_text, help_text]
+    assert len(sends(fake_telegram, CHAT)) == 5, "two failed attempts, then three sends"
+    await fake_telegram.await_for(
+        lambda: [item.status for item in outbox(runtime.engine)] == ["sent"] * 3, what="all marked sent"
+    )
+
+
+async def test_too_many_requests_pauses_every_chat(runtime: BotRuntime, fake_telegram: FakeBotAPI) -> None:
+    fake_telegram.fail(
+        "sendMessage", status=429, description="Too Many Requests: retry after 1", retry_after=1
+    )
+    fake_telegram.push_text(CHAT, "/help")
+    await fake_telegram.await_for(lambda: sends(fake_telegram, CHAT), what="the refused send")
+    refused_at = sends(fake_telegram, CHAT)[0].at
+    fake_telegram.push_text(OTHER_CHAT, "/help")
+    await fake_telegram.await_for(
+        lambda: len(texts(fake_telegram, CHAT)) == 1 and len(texts(fake_telegram, OTHER_CHAT)) == 1,
+        what="both replies",
+    )
+    for chat in (CHAT, OTHER_CHAT):
+        assert sends(fake_telegram, chat)[-1].at - refused_at >= 0.9, (
+            "nothing is sent before retry_after is over"
+        )
+
+
+async def test_a_blocked_chat_is_not_retried(runtime: BotRuntime, fake_telegram: FakeBotAPI) -> None:
+    fake_telegram.push_text(CHAT, "/start")
+    await fake_telegram.await_for(lambda: texts(fake_telegram, CHAT), what="the greeting")
+    fake_telegram.block(CHAT)
+    fake_telegram.push_text(CHAT, "/help")
+    await fake_telegram.await_for(lambda: len(sends(fake_telegram, CHAT)) == 2, what="the refused send")
+    await fake_telegram.await_for(
+        lambda: outbox(runtime.engine)[-1].status == "failed", what="a final failure"
+    )
+    item = outbox(runtime.engine)[-1]
+    assert item.attempts == 1 and item.last_error is not None and "blocked" in item.last_error
+    fake_telegram.push_text(OTHER_CHAT, "/help")
+    await fake_telegram.await_for(lambda: texts(fake_telegram, OTHER_CHAT), what="another chat's reply")
+    assert len(sends(fake_telegram, CHAT)) == 2, "no retry storm"
+
+
+async def test_a_bad_request_is_final_and_the_chat_goes_on(
+    runtime: BotRuntime, fake_telegram: FakeBotAPI
+) -> None:
+    fake_telegram.fail(
+        "sendMessage", status=400, description="Bad Request: can't parse entities", chat_id=CHAT
+    )
+    fake_telegram.push_text(CHAT, "/help")
+    fake_telegram.push_text(CHAT, "/privacy")
+    await fake_telegram.await_for(lambda: texts(fake_telegram, CHAT), what="the second reply")
+    assert texts(fake_telegram, CHAT) == engine_replies("en", "privacy")
+    await fake_telegram.await_for(
+        lambda: [item.status for item in outbox(runtime.engine)] == ["failed", "sent"],
+        what="failed, then sent",
+    )

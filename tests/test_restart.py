@@ -1,0 +1,129 @@
+"""`brug run` as a real process, stopped hard mid-conversation and started again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+from sqlmodel import Session, col, select
+
+from brug.core.db import create_db_engine
+from brug.core.models import Message, OutboxItem, User
+from tests.bot.conversation import engine_replies, wait_for_language_keyboard
+from tests.constants import SECRET_KEY, TOKEN
+from tests.fake_bot_api import FakeBotAPI
+
+CHAT = 4242
+
+
+class BrugProcess:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self._env = env
+        self._log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def log(self) -> str:
+        return self._log.read_text(encoding="utf-8", errors="replace")
+
+    def start(self) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        with self._log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "brug", "run", "--port", str(port)],
+                env=self._env,
+                stdout=log,
+                stderr=log,
+            )
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+
+@pytest.fixture
+def brug(database_url: URL, fake_telegram: FakeBotAPI, tmp_path: Path) -> Iterator[BrugProcess]:
+    env = {
+        **os.environ,
+        "BRUG_ENV": "test",
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": fake_telegram.base_url,
+        "DATABASE_URL": database_url.render_as_string(hide_password=False),
+        "BRUG_SECRET_KEY": SECRET_KEY,
+        "TELEGRAM_POLL_TIMEOUT": "1",
+    }
+    process = BrugProcess(env, tmp_path / "brug.log")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def engine(database_url: URL) -> Iterator[Engine]:
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def attempts(fake: FakeBotAPI, text: str) -> int:
+    """sendMessage calls with this text to our chat, failed ones included."""
+    return sum(
+        1
+        for call in fake.calls("sendMessage")
+        if call.params.get("chat_id") == CHAT and call.params.get("text") == text
+    )
+
+
+@pytest.mark.slow
+async def test_language_and_pending_replies_survive_a_kill(
+    brug: BrugProcess, fake_telegram: FakeBotAPI, engine: Engine
+) -> None:
+    brug.start()
+    fake_telegram.push_text(CHAT, "/start", language_code="en")
+    keyboard = await wait_for_language_keyboard(fake_telegram, CHAT)
+    fake_telegram.push_callback(CHAT, "lang:nl", message_id=keyboard["message_id"])
+    await fake_telegram.await_for(lambda: fake_telegram.commands(chat_id=CHAT), what="Dutch commands")
+
+    (privacy_text,) = engine_replies("nl", "privacy")
+    fake_telegram.fail("sendMessage", status=502, description="Bad Gateway", times=10_000)
+    fake_telegram.push_text(CHAT, "/privacy")
+    await fake_telegram.await_for(lambda: attempts(fake_telegram, privacy_text), what="a failed attempt")
+    brug.kill()
+
+    with Session(engine) as session:
+        pending = session.exec(select(OutboxItem).where(OutboxItem.status == "pending")).all()
+    assert [item.payload["text"] for item in pending] == [privacy_text], "the reply waits in the outbox"
+
+    fake_telegram.clear_faults()
+    fake_telegram.push_text(CHAT, "/help")
+    brug.start()
+    (help_text,) = engine_replies("nl", "help")
+    await fake_telegram.await_for(
+        lambda: attempts(fake_telegram, help_text) == 2, timeout=20, what="help again"
+    )
+    delivered = [m["text"] for m in fake_telegram.sent_messages(CHAT)]
+    assert delivered[-2:] == [privacy_text, help_text], "the old reply first, then the new one, in Dutch"
+    assert delivered.count(privacy_text) == 1
+
+    with Session(engine) as session:
+        user = session.exec(select(User)).one()
+        inbound = session.exec(select(Message.update_id).where(col(Message.direction) == "in")).all()
+    assert (user.language, user.language_chosen) == ("nl", True)
+    log = brug.log()
+    assert "started (long polling)" in log
+    assert TOKEN.split(":")[1] not in log and str(CHAT) not in log, "no token or chat id in the logs"
+    assert None not in inbound and len(set(inbound)) == len(inbound) == 4, "no update handled twice"
