@@ -28,7 +28,7 @@ test: lint
 
 # Extract msgids from the code into the template, then merge them into every language's catalog.
 i18n: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-comments=Source: --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1,2 --add-comments=Source: --sort-by-file \
 		--project=Brug -o $(LOCALES)/messages.pot .
 	for lang in $(LANGS); do \
 		if [ -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po ]; then \

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import io
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
@@ -30,9 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        settings = load_settings()
-        return int(args.command(settings, args) or 0)
+        return int(args.command(args) or 0)
     except (SettingsError, CommandError, AccountError) as exc:
         print(f"brug: {exc}", file=sys.stderr)
         return 2
@@ -58,10 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--role", choices=[role.value for role in Role], default=Role.KEYPERSON.value)
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(command=_keyperson_add)
+
+    signals = commands.add_parser(
+        "signals", help="detect stress signals: one message a line on stdin, one JSON object a line on stdout"
+    )
+    signals.add_argument("--report", metavar="FILE.jsonl", type=Path, help="evaluate against a labelled file")
+    signals.set_defaults(command=_signals)
     return parser
 
 
-def _migrate(settings: Settings, _args: argparse.Namespace) -> None:
+def _migrate(_args: argparse.Namespace) -> None:
+    settings = load_settings()
+    _migrate_database(settings)
+    print(f"database schema is up to date: {settings.database.render_as_string(hide_password=True)}")
+
+
+def _migrate_database(settings: Settings) -> None:
     try:
         migrate(settings.database)
     except OperationalError as exc:
@@ -70,22 +84,24 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> None:
         raise CommandError(f"DATABASE_URL: cannot use the database at {where}: {reason}") from None
 
 
-def _run(settings: Settings, args: argparse.Namespace) -> None:
+def _run(args: argparse.Namespace) -> None:
     import uvicorn
 
     from brug.service import build_app
 
-    _migrate(settings, args)
+    settings = load_settings()
+    _migrate_database(settings)
     if settings.telegram_bot_token is None:
         print(BACK_OFFICE_ONLY_HINT, file=sys.stderr)
     app = build_app(settings, create_db_engine(settings.database))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 
-def _keyperson_add(settings: Settings, args: argparse.Namespace) -> None:
+def _keyperson_add(args: argparse.Namespace) -> None:
+    settings = load_settings()
     languages = parse_languages(args.languages)
     password = _read_password(args.password_stdin)
-    _migrate(settings, args)
+    _migrate_database(settings)
     with session_scope(create_db_engine(settings.database)) as session:
         person = create_key_person(
             session,
@@ -107,3 +123,17 @@ def _read_password(from_stdin: bool) -> str:
     if first != getpass.getpass("Password again: "):
         raise CommandError("the two passwords differ")
     return first
+
+
+def _signals(args: argparse.Namespace) -> None:
+    from brug.bot.signals import report, run_stream
+
+    if args.report is not None:
+        if not args.report.is_file():
+            raise CommandError(f"--report: no such file {args.report}")
+        print(report(args.report))
+        return
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", line_buffering=True)
+    run_stream(stdin, stdout)
+    stdout.flush()

@@ -55,15 +55,26 @@ def _skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
+def _database(request: pytest.FixtureRequest, tmp_path: Path, *, migrated: bool) -> Iterator[URL]:
     if request.param == "sqlite":
-        yield request.getfixturevalue("sqlite_databases").create(tmp_path)
+        yield request.getfixturevalue("sqlite_databases").create(tmp_path, migrated=migrated)
         return
     databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
-    url = databases.create()
+    url = databases.create(migrated=migrated)
     yield url
     databases.drop(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
+    """A fresh database, migrated to the newest revision."""
+    yield from _database(request, tmp_path, migrated=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
+    """A fresh database with no tables, for migration tests."""
+    yield from _database(request, tmp_path, migrated=False)
 
 
 @pytest.fixture

@@ -28,9 +28,10 @@ class SqliteDatabases:
         self._template = root / "template.db"
         migrate(f"sqlite:///{self._template}")
 
-    def create(self, directory: Path) -> URL:
+    def create(self, directory: Path, *, migrated: bool = True) -> URL:
         target = directory / "brug.db"
-        shutil.copyfile(self._template, target)
+        if migrated:
+            shutil.copyfile(self._template, target)
         return make_url(f"sqlite:///{target}")
 
 
@@ -54,9 +55,10 @@ class PostgresDatabases:
         with self._engine.connect() as connection:
             connection.execute(text(statement))
 
-    def create(self) -> URL:
+    def create(self, *, migrated: bool = True) -> URL:
         name = f"brug_test_{uuid.uuid4().hex[:12]}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        template = f' TEMPLATE "{self._template}"' if migrated else ""
+        self._execute(f'CREATE DATABASE "{name}"{template}')
         self._created.append(name)
         return self._admin.set(database=name)
 

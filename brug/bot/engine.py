@@ -1,27 +1,35 @@
-"""The conversation engine: (state, input) → (new state, outputs). Pure: no I/O, no Telegram, no clock.
+"""The conversation engine: (state, input, context) → (new state, outputs).
 
-The Telegram layer turns an update into an `Input` and renders the `Output`s; the flows issue will
-replace the fixed commands here with flows loaded from `flows/*.yaml`.
+Pure: no I/O, no Telegram, no clock.
+
+The Telegram layer turns an update into an `Input` and renders the `Output`s. A crisis signal in free
+text is answered first, whatever the conversation was doing. The flows issue will replace the fixed
+commands here with flows loaded from `flows/*.yaml`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from gettext import NullTranslations
+from dataclasses import replace
 
+from brug.bot import checkin_dialog, support
+from brug.bot.dialog import (
+    Button,
+    ButtonAnswer,
+    Catalogs,
+    Context,
+    Input,
+    InputKind,
+    Keyboard,
+    Reply,
+    SetCommands,
+    State,
+    Step,
+)
 from brug.core.i18n import N_
 from brug.core.languages import LANGUAGES, is_supported
 
 LANGUAGE_BUTTON_PREFIX = "lang:"
 
-# Crisis numbers: 112 emergency; 113 Zelfmoordpreventie, free and 24/7, 113 or 0800-0113.
-# Source: shared/domain/nareis-facts-sources.md §2 (113 free since Oct 2025), checked 2026-11-29.
-_SAFETY_LINE = N_(
-    "In danger right now? Call 112.\n"
-    "Thinking about ending your life? Call 113 or 0800-0113, free, day and night."
-)
 _GREETING = N_(
     "Hello, I am Brug. I am here for people who wait for their family to come to the Netherlands "
     "(family reunification), and for their families.\n"
@@ -31,11 +39,13 @@ _CHOOSE_LANGUAGE = N_("Choose your language:")
 _LANGUAGE_SET = N_("From now on I will write to you in English. You can change this with /language.")
 _HELP = N_(
     "What you can do here now:\n"
+    "/checkin – let me ask now and then how you are\n"
+    "/stop_checkins – stop those questions\n"
     "/language – choose your language\n"
     "/privacy – what we keep about you\n"
     "/help – this message\n"
     "\n"
-    "Soon you can also read about waiting for your family, and talk to a person from our team."
+    "Soon you can also read about waiting for your family here."
 )
 _PRIVACY = N_(
     "Your privacy:\n"
@@ -56,79 +66,34 @@ _SEE_HELP = N_("Write /help to see what I can do.")
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Start again")),
     ("language", N_("Choose your language")),
+    ("checkin", N_("Check-in: how are you?")),
     ("help", N_("What I can do")),
     ("privacy", N_("What we keep about you")),
 )
 
 
-class InputKind(StrEnum):
-    COMMAND = "command"
-    TEXT = "text"
-    BUTTON = "button"
-    UNSUPPORTED = "unsupported"
-
-
-@dataclass(frozen=True)
-class Input:
-    """What a person did, independent of the channel: a command name, text, or a button's data."""
-
-    kind: InputKind
-    value: str = ""
-
-
-@dataclass(frozen=True)
-class State:
-    language: str
-    language_chosen: bool = False
-    node: str = "start"
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    data: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
-
-
-@dataclass(frozen=True)
-class SetCommands:
-    """Set the chat's command menu, with descriptions in the person's language."""
-
-    commands: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class ButtonAnswer:
-    """Stop the spinner on a tapped button; an optional short notice is shown on top of the chat."""
-
-    text: str | None = None
-
-
-Output = Reply | SetCommands | ButtonAnswer
-Catalogs = Callable[[str], NullTranslations]
-
-
-@dataclass
-class Step:
-    state: State
-    outputs: list[Output] = field(default_factory=list)
-
-
-def step(state: State, user_input: Input, catalogs: Catalogs) -> Step:
+def step(state: State, user_input: Input, catalogs: Catalogs, context: Context | None = None) -> Step:
     """Handle one input. `catalogs(language)` gives the gettext catalog of a language."""
+    context = context or Context()
+    if user_input.kind is InputKind.TEXT:
+        return _text(state, user_input, context, catalogs)
     if user_input.kind is InputKind.BUTTON:
-        return _button(state, user_input.value, catalogs)
-    _ = catalogs(state.language).gettext
+        return _button(state, user_input.value, context, catalogs)
     if user_input.kind is InputKind.COMMAND:
         return _command(state, user_input.value, catalogs)
-    if user_input.kind is InputKind.UNSUPPORTED:
-        return Step(state, [Reply(_(_UNSUPPORTED))])
-    return Step(state, [Reply(f"{_(_FALLBACK)}\n\n{_(_SAFETY_LINE)}\n\n{_(_SEE_HELP)}")])
+    if user_input.kind is InputKind.TIMER and user_input.value == "checkin":
+        return checkin_dialog.start(state, catalogs)
+    _ = catalogs(state.language).gettext
+    return Step(state, [Reply(_(_UNSUPPORTED))])
+
+
+def _text(state: State, user_input: Input, context: Context, catalogs: Catalogs) -> Step:
+    if user_input.severity == "urgent":
+        return Step(state, support.crisis(state, catalogs))
+    if user_input.severity == "concern":
+        return Step(state, support.concern(state, user_input.categories, context, catalogs))
+    _ = catalogs(state.language).gettext
+    return Step(state, [support.offer_person(f"{_(_FALLBACK)}\n\n{_(support.SAFETY_LINE)}", state, catalogs)])
 
 
 def _command(state: State, name: str, catalogs: Catalogs) -> Step:
@@ -142,30 +107,45 @@ def _command(state: State, name: str, catalogs: Catalogs) -> Step:
         return Step(state, [help_reply(state.language, catalogs)])
     if name == "privacy":
         return Step(state, [Reply(_(_PRIVACY))])
+    if name == "checkin":
+        return checkin_dialog.offer(state, catalogs)
+    if name == "stop_checkins":
+        return checkin_dialog.stop(state, catalogs)
     return Step(state, [Reply(f"{_(_UNKNOWN_COMMAND)} {_(_SEE_HELP)}")])
 
 
-def _button(state: State, data: str, catalogs: Catalogs) -> Step:
-    language = data.removeprefix(LANGUAGE_BUTTON_PREFIX)
-    if not data.startswith(LANGUAGE_BUTTON_PREFIX) or not is_supported(language):
-        _ = catalogs(state.language).gettext
-        return Step(state, [ButtonAnswer(_(_STALE_BUTTON)), help_reply(state.language, catalogs)])
+def _button(state: State, data: str, context: Context, catalogs: Catalogs) -> Step:
+    if data.startswith(LANGUAGE_BUTTON_PREFIX) and is_supported(data.removeprefix(LANGUAGE_BUTTON_PREFIX)):
+        return _choose_language(state, data.removeprefix(LANGUAGE_BUTTON_PREFIX), catalogs)
+    if data == support.PERSON_REQUEST:
+        return Step(state, support.person_requested(state, context, catalogs))
+    if data.startswith(checkin_dialog.PREFIX):
+        result = checkin_dialog.button(state, data, context, catalogs)
+        if result is not None:
+            return result
+    _ = catalogs(state.language).gettext
+    return Step(state, [ButtonAnswer(_(_STALE_BUTTON)), help_reply(state.language, catalogs)])
+
+
+def _choose_language(state: State, language: str, catalogs: Catalogs) -> Step:
     _ = catalogs(language).gettext
-    new_state = State(language=language, language_chosen=True, node="idle")
-    outputs: list[Output] = [
-        ButtonAnswer(),
-        Reply(_(_LANGUAGE_SET)),
-        help_reply(language, catalogs),
-        SetCommands(tuple((name, _(description)) for name, description in COMMANDS)),
-    ]
-    return Step(new_state, outputs)
+    new_state = replace(state, language=language, language_chosen=True, node="idle")
+    return Step(
+        new_state,
+        [
+            ButtonAnswer(),
+            Reply(_(_LANGUAGE_SET)),
+            help_reply(language, catalogs),
+            SetCommands(tuple((name, _(description)) for name, description in COMMANDS)),
+        ],
+    )
 
 
 def help_reply(language: str, catalogs: Catalogs) -> Reply:
     _ = catalogs(language).gettext
-    return Reply(f"{_(_HELP)}\n\n{_(_SAFETY_LINE)}")
+    return Reply(f"{_(_HELP)}\n\n{_(support.SAFETY_LINE)}")
 
 
-def language_keyboard() -> tuple[tuple[Button, ...], ...]:
+def language_keyboard() -> Keyboard:
     """One language a row, each labelled in its own script; callback data is ASCII (`lang:fa_AF`)."""
     return tuple((Button(label, f"{LANGUAGE_BUTTON_PREFIX}{code}"),) for code, label in LANGUAGES.items())

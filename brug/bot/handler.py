@@ -1,23 +1,29 @@
-"""One inbox row → one database transaction: the new state, the replies (as outbox rows), done."""
+"""One inbox row → one database transaction: signals, the new state, the replies (as outbox rows), cases."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from brug.bot import engine as conversation
+from brug.bot.dialog import Context, Input, InputKind
+from brug.bot.effects import apply_step, state_of
+from brug.bot.signals import detect
+from brug.core.cases import open_case_of
 from brug.core.db import session_scope
 from brug.core.i18n import N_, translations
 from brug.core.languages import guess_language
 from brug.core.models import Conversation, InboundUpdate, InboxStatus, Message, User, utcnow
-from brug.core.outbox import Method, enqueue, enqueue_message
+from brug.core.outbox import Method, enqueue
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+CONCERN_WINDOW = timedelta(days=7)
 _PRIVATE_ONLY = N_("I only talk in private chats. Please write to me directly.")
 _SORRY = N_("Sorry, something went wrong on our side. Please try again, or write /help.")
 
@@ -34,22 +40,23 @@ def pending_ids(engine: Engine, limit: int = 100) -> list[int]:
         return [inbox_id for inbox_id in session.exec(query) if inbox_id is not None]
 
 
-def handle(engine: Engine, inbox_id: int) -> bool:
+def handle(engine: Engine, inbox_id: int, now: datetime | None = None) -> bool:
     """Handle one stored update. Returns True when it produced something to send."""
+    now = now or utcnow()
     try:
         with session_scope(engine) as session:
             row = session.get(InboundUpdate, inbox_id)
             if row is None or row.status != InboxStatus.PENDING:
                 return False
-            sent = _handle_row(session, row)
-            row.status, row.handled_at = InboxStatus.DONE, utcnow()
+            sent = _handle_row(session, row, now)
+            row.status, row.handled_at = InboxStatus.DONE, now
             return sent
     except Exception as exc:
         log.exception("update %s failed", inbox_id)
         return _record_failure(engine, inbox_id, exc)
 
 
-def _handle_row(session: Session, row: InboundUpdate) -> bool:
+def _handle_row(session: Session, row: InboundUpdate, now: datetime) -> bool:
     payload = row.payload
     kind = str(payload.get("kind", "ignored"))
     if kind == "ignored" or "chat_id" not in payload or "user_key" not in payload:
@@ -57,33 +64,47 @@ def _handle_row(session: Session, row: InboundUpdate) -> bool:
     if payload.get("chat_type") != "private":
         _refuse_group(session, payload)
         return True
-    user = _user(session, payload)
+    user = _user(session, payload, now)
     assert user.id is not None
-    state_row = session.get(Conversation, user.id) or Conversation(user_id=user.id)
-    state = conversation.State(user.language, user.language_chosen, state_row.node)
-    user_input = conversation.Input(conversation.InputKind(kind), str(payload.get("value", "")))
+    user_input = _input(payload, user)
+    context = Context(
+        recent_concerns=_recent_concerns(session, user, now), has_open_case=bool(open_case_of(session, user))
+    )
     session.add(
         Message(
-            user_id=user.id, direction="in", kind=kind, text=_history_text(payload), update_id=row.update_id
+            user_id=user.id,
+            direction="in",
+            kind=kind,
+            text=_history_text(payload),
+            update_id=row.update_id,
+            severity=None if user_input.severity == "none" else user_input.severity,
+            categories=list(user_input.categories),
+            created_at=now,
         )
     )
-    result = conversation.step(state, user_input, translations)
-    user.language, user.language_chosen = result.state.language, result.state.language_chosen
-    user.updated_at = state_row.updated_at = utcnow()
-    state_row.node = result.state.node
-    session.add_all([user, state_row])
-    for output in result.outputs:
-        _enqueue_output(session, user, output, payload)
+    state_row = session.get(Conversation, user.id) or Conversation(user_id=user.id)
+    result = conversation.step(state_of(user, state_row), user_input, translations, context)
+    apply_step(session, user, state_row, result, now=now, callback_query_id=payload.get("callback_query_id"))
     return bool(result.outputs)
 
 
-def _user(session: Session, payload: dict[str, Any]) -> User:
+def _input(payload: dict[str, Any], user: User) -> Input:
+    kind = InputKind(payload["kind"])
+    value = str(payload.get("value", ""))
+    if kind is not InputKind.TEXT:
+        return Input(kind, value)
+    detection = detect(value, user.language)
+    return Input(kind, value, detection.severity, detection.categories)
+
+
+def _user(session: Session, payload: dict[str, Any], now: datetime) -> User:
     user = session.exec(select(User).where(User.telegram_key == payload["user_key"])).one_or_none()
     if user is None:
         user = User(
             telegram_key=payload["user_key"],
             chat_id=payload["chat_id"],
             language=guess_language(payload.get("language_code")),
+            created_at=now,
         )
         session.add(user)
         session.flush()
@@ -91,34 +112,24 @@ def _user(session: Session, payload: dict[str, Any]) -> User:
     return user
 
 
+def _recent_concerns(session: Session, user: User, now: datetime) -> int:
+    query = select(func.count()).where(
+        Message.user_id == user.id,
+        Message.direction == "in",
+        Message.severity == "concern",
+        col(Message.created_at) >= now - CONCERN_WINDOW,
+    )
+    return session.exec(query).one()
+
+
 def _history_text(payload: dict[str, Any]) -> str:
-    if payload["kind"] == conversation.InputKind.BUTTON:
+    if payload["kind"] == InputKind.BUTTON:
         return f"[button] {payload.get('value', '')}"
     return str(payload.get("text", f"[{payload['kind']}]"))
 
 
-def _enqueue_output(
-    session: Session, user: User, output: conversation.Output, payload: dict[str, Any]
-) -> None:
-    if isinstance(output, conversation.Reply):
-        keyboard = [[{"text": b.label, "data": b.data} for b in row] for row in output.buttons]
-        enqueue_message(session, user=user, text=output.text, keyboard=keyboard)
-    elif isinstance(output, conversation.ButtonAnswer):
-        answer = {"callback_query_id": payload.get("callback_query_id", ""), "text": output.text}
-        enqueue(session, chat_id=user.chat_id, method=Method.ANSWER_CALLBACK, payload=answer, user=user)
-    else:
-        commands = [{"command": name, "description": text} for name, text in output.commands]
-        enqueue(
-            session,
-            chat_id=user.chat_id,
-            method=Method.SET_COMMANDS,
-            payload={"commands": commands},
-            user=user,
-        )
-
-
 def _refuse_group(session: Session, payload: dict[str, Any]) -> None:
-    if payload.get("kind") not in {conversation.InputKind.COMMAND, conversation.InputKind.TEXT}:
+    if payload.get("kind") not in {InputKind.COMMAND, InputKind.TEXT}:
         return
     text = translations(guess_language(payload.get("language_code"))).gettext(_PRIVATE_ONLY)
     enqueue(

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from telegram import Update
 
-from brug.bot.engine import InputKind
+from brug.bot.dialog import InputKind
 from brug.core.crypto import telegram_user_key
 from brug.core.db import session_scope
 from brug.core.models import InboundUpdate, InboxStatus, utcnow

@@ -17,8 +17,10 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from brug.bot import handler
+from brug.bot.checkins import fire_due
 from brug.bot.inbox import next_offset, reduce_update, store_updates
 from brug.bot.sender import OutboxSender, retry_after_seconds
+from brug.core.models import utcnow
 from brug.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,9 +42,12 @@ def build_bot(settings: Settings) -> ExtBot[int]:
 
 
 class BotRuntime:
-    def __init__(self, settings: Settings, engine: Engine, bot: Bot | None = None) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, bot: Bot | None = None, *, checkin_interval: float = 30.0
+    ) -> None:
         self.settings = settings
         self.engine = engine
+        self.checkin_interval = checkin_interval
         self.bot = bot or build_bot(settings)
         self.sender = OutboxSender(engine, self.bot)
         self._inbox_wakeup = asyncio.Event()
@@ -63,6 +68,7 @@ class BotRuntime:
             log.info("Telegram bot @%s started (long polling)", self.bot.username)
         self._tasks.append(asyncio.create_task(self._handle_inbox(), name="brug-handle"))
         self._tasks.append(asyncio.create_task(self.sender.run(), name="brug-send"))
+        self._tasks.append(asyncio.create_task(self._fire_checkins(), name="brug-checkins"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -106,6 +112,15 @@ class BotRuntime:
             if updates:
                 await self.receive(updates)
                 offset = updates[-1].update_id + 1
+
+    async def _fire_checkins(self) -> None:
+        while True:
+            try:
+                if await asyncio.to_thread(fire_due, self.engine, utcnow()):
+                    self.sender.wake()
+            except Exception:
+                log.exception("check-in schedules unavailable; trying again")
+            await asyncio.sleep(self.checkin_interval)
 
     async def _handle_inbox(self) -> None:
         while True:

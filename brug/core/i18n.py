@@ -28,6 +28,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular/plural pair for extraction as one plural entry; translate with `ngettext(*pair, n)`."""
+    return singular, plural
+
+
 def po_file(language: str) -> Traversable:
     return LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 

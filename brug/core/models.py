@@ -53,6 +53,17 @@ class InboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    CLOSED = "closed"
+
+
+class Severity(StrEnum):
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -69,6 +80,8 @@ class User(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger)
     language: str = Field(max_length=8)
     language_chosen: bool = False
+    # "under_18", "18_to_21", "adult" or None (not said). Decides, e.g., whether Kindertelefoon is offered.
+    age_group: str | None = Field(default=None, max_length=16)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -116,7 +129,10 @@ class Message(SQLModel, table=True):
     text: str
     update_id: int | None = Field(default=None, sa_type=BigInteger)
     outbox_id: int | None = None
-    created_at: datetime = _timestamp()
+    # Stress signals found in an inbound text: severity and categories only, never a copy of the text.
+    severity: str | None = Field(default=None, max_length=8)
+    categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _timestamp(index=True)
 
 
 class OutboxItem(SQLModel, table=True):
@@ -155,3 +171,61 @@ class KeyPerson(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     active: bool = True
     created_at: datetime = _timestamp()
+
+
+class Case(SQLModel, table=True):
+    """A request for a person: asked for by the user, or raised by a crisis, concern signals or a check-in."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_severity", "status", "severity", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    severity: str = Field(default=Severity.NORMAL, max_length=8)
+    status: str = Field(default=CaseStatus.OPEN, max_length=8)
+    reason: str = Field(max_length=32)
+    language: str = Field(max_length=8)
+    assigned_to: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("key_persons.id", ondelete="SET NULL"), nullable=True),
+    )
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+    closed_at: datetime | None = _timestamp(nullable=True)
+
+
+class CheckinSchedule(SQLModel, table=True):
+    """A user's opt-in to regular check-ins. `next_due_at` is claimed in a transaction, so it fires once."""
+
+    __tablename__ = "checkin_schedules"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    every_days: int
+    active: bool = True
+    next_due_at: datetime = _timestamp(index=True)
+    updated_at: datetime = _timestamp()
+
+
+class Checkin(SQLModel, table=True):
+    """One completed check-in: four answers on a 1 (bad) to 5 (good) scale."""
+
+    __tablename__ = "checkins"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    mood: int
+    sleep: int
+    calm: int
+    coping: int
+    created_at: datetime = _timestamp()
+
+    @property
+    def total(self) -> int:
+        return self.mood + self.sleep + self.calm + self.coping

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from brug.bot.engine import Input, InputKind, Reply, State, step
+from brug.bot.dialog import Input, InputKind, Reply, State
+from brug.bot.engine import step
 from brug.core.i18n import translations
 from tests.fake_bot_api import FakeBotAPI
 

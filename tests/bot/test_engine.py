@@ -2,16 +2,8 @@
 
 from collections.abc import Sequence
 
-from brug.bot.engine import (
-    ButtonAnswer,
-    Input,
-    InputKind,
-    Reply,
-    SetCommands,
-    State,
-    language_keyboard,
-    step,
-)
+from brug.bot.dialog import ButtonAnswer, Input, InputKind, Reply, SetCommands, State
+from brug.bot.engine import language_keyboard, step
 from brug.core.i18n import translations
 
 START = Input(InputKind.COMMAND, "start")
@@ -61,8 +53,9 @@ def test_tapping_a_language_switches_everything_to_it() -> None:
     assert texts(result.outputs)[0] == ar(confirmation)
     assert "العربية" in texts(result.outputs)[0]
     commands = next(output for output in result.outputs if isinstance(output, SetCommands))
-    assert [name for name, _ in commands.commands] == ["start", "language", "help", "privacy"]
+    assert [name for name, _ in commands.commands] == ["start", "language", "checkin", "help", "privacy"]
     assert commands.commands[1][1] == ar("Choose your language")
+    assert all(len(description) <= 256 and name.isascii() for name, description in commands.commands)
 
 
 def test_the_chosen_language_stays_for_other_commands() -> None:
@@ -78,11 +71,11 @@ def test_the_chosen_language_stays_for_other_commands() -> None:
         )
 
 
-def test_free_text_gets_a_kind_answer_with_crisis_numbers() -> None:
+def test_free_text_gets_a_kind_answer_crisis_numbers_and_a_person_one_tap_away() -> None:
     (reply,) = step(State("fa_AF"), Input(InputKind.TEXT, "سلام"), translations).outputs
     assert isinstance(reply, Reply)
     assert "113" in reply.text and "0800-0113" in reply.text and "112" in reply.text
-    assert "/help" in reply.text
+    assert [button.data for row in reply.buttons for button in row] == ["person:request"]
 
 
 def test_stale_or_unknown_buttons_are_explained_not_ignored() -> None:

@@ -30,8 +30,8 @@ def template() -> Catalog:
 def test_template_is_in_step_with_the_code(tmp_path: Path, template: Catalog) -> None:
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg", "-k", "N_",
-         "-o", str(fresh), "."],
+        [str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg",
+         "-k", "N_", "-k", "NP_:1,2", "-o", str(fresh), "."],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     extracted = {message.id for message in _catalog(fresh) if message.id}
@@ -47,11 +47,16 @@ def test_every_text_is_translated_and_none_is_fuzzy(language: str, template: Cat
             continue
         message = catalog.get(source.id)
         assert message is not None, f"{language}: missing {source.id!r}"
-        assert message.string, f"{language}: untranslated {source.id!r}"
         assert "fuzzy" not in message.flags, f"{language}: fuzzy {source.id!r}"
-        assert sorted(PLACEHOLDER.findall(str(message.string))) == sorted(
-            PLACEHOLDER.findall(str(source.id))
-        ), f"{language}: commands, numbers or placeholders differ in {source.id!r}"
+        if isinstance(source.id, tuple):
+            forms, name = message.string, source.id[0]
+            assert len(forms) == catalog.num_plurals and all(forms), f"{language}: plural forms of {name!r}"
+            assert any("%(" in form for form in forms), f"{language}: the number is missing in {name!r}"
+            continue
+        assert message.string, f"{language}: untranslated {source.id!r}"
+        assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(source.id)), (
+            f"{language}: commands, numbers or placeholders differ in {source.id!r}"
+        )
 
 
 @pytest.mark.parametrize("language", [language for language in LANGUAGES if language != "en"])

@@ -1,0 +1,111 @@
+"""The engine's vocabulary: what comes in, what state it keeps, and what goes out. Channel-free."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from gettext import NullTranslations
+from types import MappingProxyType
+from typing import Any
+
+
+class InputKind(StrEnum):
+    COMMAND = "command"
+    TEXT = "text"
+    BUTTON = "button"
+    UNSUPPORTED = "unsupported"
+    TIMER = "timer"
+
+
+@dataclass(frozen=True)
+class Input:
+    """What a person did (a command name, text, a button's data) or a timer that fired, with the stress
+    signals found in text."""
+
+    kind: InputKind
+    value: str = ""
+    severity: str = "none"
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class State:
+    language: str
+    language_chosen: bool = False
+    node: str = "start"
+    age_group: str | None = None
+    data: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def with_data(self, **changes: Any) -> State:
+        return replace(self, data=MappingProxyType({**self.data, **changes}))
+
+
+@dataclass(frozen=True)
+class Context:
+    """Facts from the database the engine may not look up itself."""
+
+    recent_concerns: int = 0
+    has_open_case: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True)
+class SetCommands:
+    """Set the chat's command menu, with descriptions in the person's language."""
+
+    commands: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ButtonAnswer:
+    """Stop the spinner on a tapped button; an optional short notice is shown on top of the chat."""
+
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """Ask for a person from the team: `urgent` for a crisis, `normal` otherwise."""
+
+    severity: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SetCheckins:
+    """Check-ins every `every_days` days from now, or none when it is None."""
+
+    every_days: int | None
+
+
+@dataclass(frozen=True)
+class SaveCheckin:
+    mood: int
+    sleep: int
+    calm: int
+    coping: int
+
+
+Output = Reply | SetCommands | ButtonAnswer | OpenCase | SetCheckins | SaveCheckin
+Catalogs = Callable[[str], NullTranslations]
+
+
+@dataclass
+class Step:
+    state: State
+    outputs: list[Output] = field(default_factory=list)

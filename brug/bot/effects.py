@@ -1,0 +1,84 @@
+"""Writing what the engine decided: state, outbox rows, cases and check-ins, in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from brug.bot.dialog import (
+    ButtonAnswer,
+    OpenCase,
+    Output,
+    Reply,
+    SaveCheckin,
+    SetCheckins,
+    SetCommands,
+    State,
+    Step,
+)
+from brug.core.cases import request_person
+from brug.core.checkins import set_schedule
+from brug.core.models import Checkin, Conversation, Severity, User
+from brug.core.outbox import Method, enqueue, enqueue_message
+
+
+def state_of(user: User, state_row: Conversation) -> State:
+    return State(user.language, user.language_chosen, state_row.node, user.age_group, dict(state_row.data))
+
+
+def apply_step(
+    session: Session,
+    user: User,
+    state_row: Conversation,
+    result: Step,
+    *,
+    now: datetime,
+    callback_query_id: str | None = None,
+) -> None:
+    """Write what the engine decided: the new state, outbox rows, cases and check-ins, in this transaction."""
+    assert user.id is not None
+    user.language, user.language_chosen = result.state.language, result.state.language_chosen
+    user.updated_at = state_row.updated_at = now
+    state_row.node = result.state.node
+    state_row.data = {key: value for key, value in result.state.data.items() if value is not None}
+    session.add_all([user, state_row])
+    for output in result.outputs:
+        _apply_output(session, user, output, now=now, callback_query_id=callback_query_id)
+
+
+def _apply_output(
+    session: Session, user: User, output: Output, *, now: datetime, callback_query_id: str | None
+) -> None:
+    if isinstance(output, Reply):
+        keyboard = [[{"text": b.label, "data": b.data} for b in row] for row in output.buttons]
+        enqueue_message(session, user=user, text=output.text, keyboard=keyboard)
+    elif isinstance(output, ButtonAnswer):
+        if callback_query_id:
+            answer = {"callback_query_id": callback_query_id, "text": output.text}
+            enqueue(session, chat_id=user.chat_id, method=Method.ANSWER_CALLBACK, payload=answer, user=user)
+    elif isinstance(output, SetCommands):
+        commands = [{"command": name, "description": text} for name, text in output.commands]
+        enqueue(
+            session,
+            chat_id=user.chat_id,
+            method=Method.SET_COMMANDS,
+            payload={"commands": commands},
+            user=user,
+        )
+    elif isinstance(output, OpenCase):
+        request_person(session, user=user, severity=Severity(output.severity), reason=output.reason, now=now)
+    elif isinstance(output, SetCheckins):
+        set_schedule(session, user, output.every_days, now=now)
+    elif isinstance(output, SaveCheckin):
+        assert user.id is not None
+        session.add(
+            Checkin(
+                user_id=user.id,
+                mood=output.mood,
+                sleep=output.sleep,
+                calm=output.calm,
+                coping=output.coping,
+                created_at=now,
+            )
+        )

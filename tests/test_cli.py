@@ -1,0 +1,76 @@
+"""The `brug` command as operators and other tools use it: real processes, real pipes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+from sqlmodel import Session, select
+
+from brug.core.db import create_db_engine
+from brug.core.models import KeyPerson
+
+
+def brug(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "brug", *args],
+        input=stdin, capture_output=True, text=True, encoding="utf-8", timeout=60, check=False,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def test_signals_reads_lines_and_writes_the_json_contract() -> None:
+    result = brug("signals", stdin="I want to end my life\n\nhello, how are you?\nما في فايدة من شي\n")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [list(line) for line in lines] == [["text", "language", "severity", "categories"]] * 3
+    crisis, hello, arabic = lines
+    assert (crisis["text"], crisis["language"], crisis["severity"]) == (
+        "I want to end my life",
+        "en",
+        "urgent",
+    )
+    assert "crisis" in crisis["categories"]
+    assert (hello["severity"], hello["categories"]) == ("none", [])
+    assert arabic["language"] == "ar" and arabic["text"] == "ما في فايدة من شي"
+
+
+def test_signals_report_needs_an_existing_file(tmp_path: Path) -> None:
+    result = brug("signals", "--report", str(tmp_path / "missing.jsonl"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("brug: --report: no such file")
+
+
+def test_keyperson_add_reads_the_password_from_stdin(database_url: URL) -> None:
+    env = {"DATABASE_URL": database_url.render_as_string(hide_password=False)}
+    args = ["keyperson", "add", "hawa", "--name", "Hawa", "--languages", "ti,nl", "--role", "keyperson"]
+    created = brug(*args, "--password-stdin", stdin="a very good password\n", env=env)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "created keyperson hawa (ti, nl)"
+    again = brug(*args, "--password-stdin", stdin="a very good password\n", env=env)
+    assert (again.returncode, again.stderr) == (2, "brug: a key person named 'hawa' already exists\n")
+    engine = create_db_engine(database_url)
+    with Session(engine) as session:
+        (person,) = session.exec(select(KeyPerson)).all()
+    engine.dispose()
+    assert person.password_hash is not None and "a very good password" not in person.password_hash
+
+
+def test_keyperson_add_refuses_bad_input_with_one_line(database_url: URL) -> None:
+    env = {"DATABASE_URL": database_url.render_as_string(hide_password=False)}
+    cases = {
+        (
+            "--languages",
+            "ti,prs",
+        ): "brug: languages must be a comma list of ti, ar, fa_AF, nl, en; got 'ti,prs'\n",
+        ("--languages", "ar"): "brug: password must have at least 10 characters\n",
+    }
+    for extra, message in cases.items():
+        result = brug(
+            "keyperson", "add", "amir", "--name", "Amir", *extra, "--password-stdin", stdin="short\n", env=env
+        )
+        assert (result.returncode, result.stderr) == (2, message)
+    no_tty = brug("keyperson", "add", "amir", "--name", "Amir", "--languages", "ar", env=env)
+    assert no_tty.stderr == "brug: no terminal to ask for a password; use --password-stdin\n"
