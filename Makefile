@@ -19,8 +19,8 @@ run: install
 	$(BIN)/brug run
 
 lint: install
-	$(BIN)/ruff check brug tests
-	$(BIN)/ruff format --check brug tests
+	$(BIN)/ruff check brug tests benchmarks
+	$(BIN)/ruff format --check brug tests benchmarks
 	$(BIN)/mypy
 
 test: lint

@@ -62,6 +62,7 @@ Keyboard = tuple[tuple[Button, ...], ...]
 class Reply:
     text: str
     buttons: Keyboard = ()
+    urgent: bool = False
 
 
 @dataclass(frozen=True)

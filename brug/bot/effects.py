@@ -52,7 +52,7 @@ def _apply_output(
 ) -> None:
     if isinstance(output, Reply):
         keyboard = [[{"text": b.label, "data": b.data} for b in row] for row in output.buttons]
-        enqueue_message(session, user=user, text=output.text, keyboard=keyboard)
+        enqueue_message(session, user=user, text=output.text, keyboard=keyboard, urgent=output.urgent)
     elif isinstance(output, ButtonAnswer):
         if callback_query_id:
             answer = {"callback_query_id": callback_query_id, "text": output.text}

@@ -29,15 +29,20 @@ _SORRY = N_("Sorry, something went wrong on our side. Please try again, or write
 
 
 def pending_ids(engine: Engine, limit: int = 100) -> list[int]:
-    """Inbox rows still to handle, oldest update first (which keeps each chat's order)."""
+    """Inbox rows still to handle, in update order within a chat. Chats with a crisis message waiting come
+    first, with all their pending rows; then the oldest `limit` rows."""
+    pending = col(InboundUpdate.status) == InboxStatus.PENDING
+    by_update = col(InboundUpdate.update_id)
     with session_scope(engine) as session:
-        query = (
-            select(col(InboundUpdate.id))
-            .where(InboundUpdate.status == InboxStatus.PENDING)
-            .order_by(col(InboundUpdate.update_id))
-            .limit(limit)
-        )
-        return [inbox_id for inbox_id in session.exec(query) if inbox_id is not None]
+        urgent_chats = select(InboundUpdate.chat_id).where(pending, col(InboundUpdate.urgent))
+        in_urgent_chat = col(InboundUpdate.chat_id).in_(urgent_chats)
+        urgent = session.exec(
+            select(col(InboundUpdate.id)).where(pending, in_urgent_chat).order_by(by_update)
+        ).all()
+        oldest = session.exec(
+            select(col(InboundUpdate.id)).where(pending).order_by(by_update).limit(limit)
+        ).all()
+    return [inbox_id for inbox_id in dict.fromkeys([*urgent, *oldest]) if inbox_id is not None]
 
 
 def handle(engine: Engine, inbox_id: int, now: datetime | None = None) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from telegram import Update
 
 from brug.bot.dialog import InputKind
+from brug.bot.signals import detect
 from brug.core.crypto import telegram_user_key
 from brug.core.db import session_scope
 from brug.core.models import InboundUpdate, InboxStatus, utcnow
@@ -52,6 +53,13 @@ def _message_input(text: str | None) -> dict[str, str]:
     return {"kind": InputKind.TEXT, "value": text, "text": text}
 
 
+def is_urgent(payload: dict[str, Any]) -> bool:
+    """A crisis signal in a text, checked on arrival so that its chat can be handled first."""
+    if payload.get("kind") != InputKind.TEXT:
+        return False
+    return detect(str(payload.get("value", ""))).severity == "urgent"
+
+
 def store_updates(engine: Engine, updates: Sequence[tuple[int, dict[str, Any]]]) -> int:
     """Insert reduced updates, ignoring update_ids we already have. Returns how many were new."""
     if not updates:
@@ -61,6 +69,8 @@ def store_updates(engine: Engine, updates: Sequence[tuple[int, dict[str, Any]]])
         {
             "update_id": update_id,
             "payload": payload,
+            "chat_id": payload.get("chat_id"),
+            "urgent": is_urgent(payload),
             "status": InboxStatus.PENDING,
             "attempts": 0,
             "received_at": now,

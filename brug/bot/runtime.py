@@ -20,10 +20,14 @@ from brug.bot import handler
 from brug.bot.checkins import fire_due
 from brug.bot.inbox import next_offset, reduce_update, store_updates
 from brug.bot.sender import OutboxSender, retry_after_seconds
+from brug.bot.signals import detect
 from brug.core.models import utcnow
 from brug.core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Updates handled between two looks for a newly arrived crisis.
+INBOX_CHUNK = 20
 
 
 def build_bot(settings: Settings) -> ExtBot[int]:
@@ -54,6 +58,8 @@ class BotRuntime:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        # Load the signal lexicons now, not when the first message (perhaps a crisis) arrives.
+        await asyncio.to_thread(detect, "warm up")
         await self.bot.initialize()
         if self.settings.webhook_mode:
             await self.bot.set_webhook(
@@ -126,7 +132,7 @@ class BotRuntime:
         while True:
             self._inbox_wakeup.clear()
             try:
-                ids = await asyncio.to_thread(handler.pending_ids, self.engine)
+                ids = await asyncio.to_thread(handler.pending_ids, self.engine, INBOX_CHUNK)
                 for inbox_id in ids:
                     if await asyncio.to_thread(handler.handle, self.engine, inbox_id):
                         self.sender.wake()

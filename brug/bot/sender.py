@@ -29,7 +29,8 @@ from brug.core.outbox import Method
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
-BATCH = 200
+# About one second of Telegram's overall limit (30 messages/s), so a new crisis waits at most that long.
+BATCH = 30
 
 
 @dataclass(frozen=True)
@@ -42,16 +43,25 @@ class Job:
 
 
 def due_jobs(engine: Engine, now: datetime, limit: int = BATCH) -> list[list[Job]]:
-    """Pending rows grouped per chat, oldest first. A chat whose oldest row is not yet due waits whole,
-    so a retried message is never overtaken by a later one."""
+    """Pending rows grouped per chat, in id order within a chat.
+
+    While any chat has an urgent row (a crisis answer), only such chats are sent, with all their pending
+    rows, so a crisis never waits behind a burst of other chats' messages; otherwise the oldest `limit`
+    rows. A chat whose oldest row is not yet due waits whole, so a retried message is never overtaken.
+    """
+    pending = col(OutboxItem.status) == OutboxStatus.PENDING
     with session_scope(engine) as session:
-        query = (
+        urgent_chats = select(OutboxItem.chat_id).where(pending, col(OutboxItem.urgent))
+        urgent = session.exec(
             select(OutboxItem)
-            .where(OutboxItem.status == OutboxStatus.PENDING)
+            .where(pending, col(OutboxItem.chat_id).in_(urgent_chats))
             .order_by(col(OutboxItem.id))
-            .limit(limit)
-        )
-        rows = session.exec(query).all()
+        ).all()
+        oldest = session.exec(
+            select(OutboxItem).where(pending).order_by(col(OutboxItem.id)).limit(limit)
+        ).all()
+    # While a crisis answer waits, its chats get the whole rate budget: other chats wait one round.
+    rows = sorted(urgent or oldest, key=lambda row: row.id or 0)
     chats: dict[int, list[Job]] = {}
     waiting: set[int] = set()
     for row in rows:

@@ -86,7 +86,7 @@ def crisis(state: State, catalogs: Catalogs) -> list[Output]:
     lines = [_(CRISIS)]
     if state.age_group not in ADULT_AGE_GROUPS:
         lines.append(_(KINDERTELEFOON))
-    return [Reply("\n".join(lines) + f"\n\n{_(PROMISE)}"), OpenCase("urgent", "crisis_signal")]
+    return [Reply("\n".join(lines) + f"\n\n{_(PROMISE)}", urgent=True), OpenCase("urgent", "crisis_signal")]
 
 
 def concern(state: State, categories: tuple[str, ...], context: Context, catalogs: Catalogs) -> list[Output]:

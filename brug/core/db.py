@@ -20,7 +20,15 @@ def create_db_engine(url: str | URL) -> Engine:
     """An engine for SQLite (embedded, one process) or PostgreSQL (production)."""
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # One connection for the whole process: threads queue for it in the pool instead of meeting
+        # SQLite's lock, whose busy handler sleeps up to 100 ms a try. SQLite mode is one process.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine

@@ -108,6 +108,9 @@ class InboundUpdate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     update_id: int = Field(sa_type=BigInteger, unique=True)
     payload: dict[str, Any] = Field(sa_type=JSON)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    # A crisis signal seen on arrival: its chat is handled before other chats (its own order is kept).
+    urgent: bool = False
     status: str = Field(default=InboxStatus.PENDING, max_length=16)
     attempts: int = 0
     error: str | None = Field(default=None, max_length=500)
@@ -149,6 +152,8 @@ class OutboxItem(SQLModel, table=True):
     )
     method: str = Field(max_length=32)
     payload: dict[str, Any] = Field(sa_type=JSON)
+    # Urgent rows (crisis answers) go before other chats' rows; within a chat the order stays by id.
+    urgent: bool = False
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = _timestamp()

@@ -24,22 +24,37 @@ Keyboard = list[list[dict[str, str]]]
 
 
 def enqueue(
-    session: Session, *, chat_id: int, method: Method, payload: dict[str, Any], user: User | None
+    session: Session,
+    *,
+    chat_id: int,
+    method: Method,
+    payload: dict[str, Any],
+    user: User | None,
+    urgent: bool = False,
 ) -> OutboxItem:
-    item = OutboxItem(chat_id=chat_id, user_id=user.id if user else None, method=method, payload=payload)
+    user_id = user.id if user else None
+    item = OutboxItem(chat_id=chat_id, user_id=user_id, method=method, payload=payload, urgent=urgent)
     session.add(item)
     session.flush()
     return item
 
 
 def enqueue_message(
-    session: Session, *, user: User, text: str, keyboard: Keyboard | None = None, author: str = "bot"
+    session: Session,
+    *,
+    user: User,
+    text: str,
+    keyboard: Keyboard | None = None,
+    author: str = "bot",
+    urgent: bool = False,
 ) -> OutboxItem:
     """A text message to a user, also written to their conversation history."""
     payload: dict[str, Any] = {"text": text}
     if keyboard:
         payload["keyboard"] = keyboard
-    item = enqueue(session, chat_id=user.chat_id, method=Method.SEND_MESSAGE, payload=payload, user=user)
+    item = enqueue(
+        session, chat_id=user.chat_id, method=Method.SEND_MESSAGE, payload=payload, user=user, urgent=urgent
+    )
     assert user.id is not None
     session.add(Message(user_id=user.id, direction="out", kind=author, text=text, outbox_id=item.id))
     return item

@@ -50,9 +50,10 @@ def test_every_text_is_translated_and_none_is_fuzzy(language: str, template: Cat
         assert "fuzzy" not in message.flags, f"{language}: fuzzy {source.id!r}"
         if isinstance(source.id, tuple):
             forms, name = message.string, source.id[0]
-            assert len(forms) == catalog.num_plurals and all(forms), f"{language}: plural forms of {name!r}"
+            assert isinstance(forms, tuple) and len(forms) == catalog.num_plurals and all(forms), name
             assert any("%(" in form for form in forms), f"{language}: the number is missing in {name!r}"
             continue
+        assert isinstance(message.string, str) and isinstance(source.id, str)
         assert message.string, f"{language}: untranslated {source.id!r}"
         assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(source.id)), (
             f"{language}: commands, numbers or placeholders differ in {source.id!r}"

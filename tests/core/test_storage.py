@@ -132,3 +132,18 @@ def test_no_clear_identity_is_stored(db: Engine) -> None:
         payload = connection.execute(text("SELECT payload FROM inbox")).scalar_one()
     stored = payload if isinstance(payload, dict) else json.loads(payload)
     assert "user_key" in stored and "first_name" not in stored and "username" not in stored
+
+
+def test_a_chat_with_a_crisis_waiting_is_handled_first_in_its_own_order(db: Engine) -> None:
+    def message(update_id: int, chat_id: int, text: str) -> tuple[int, dict[str, Any]]:
+        update = text_update(update_id, text)
+        update[1]["chat_id"] = chat_id
+        return update
+
+    store_updates(db, [
+        message(1, 1, "/start"), message(2, 1, "/help"), message(3, 2, "/start"),
+        message(4, 2, "I want to kill myself"), message(5, 1, "thanks"),
+    ])  # fmt: skip
+    with session_scope(db) as session:
+        order = {row.id: row.update_id for row in session.exec(select(InboundUpdate))}
+    assert [order[inbox_id] for inbox_id in pending_ids(db, limit=2)] == [3, 4, 1, 2]

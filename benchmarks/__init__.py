@@ -1,0 +1,1 @@
+"""Performance measurements, run by hand: `python -m benchmarks.<name>`."""

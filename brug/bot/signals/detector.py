@@ -1,0 +1,93 @@
+"""`detect`: severity, categories and language of one message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from brug.bot.signals.language import UNKNOWN, identify
+from brug.bot.signals.lexicon import CATEGORIES, LANGUAGES, Lexicon, load_lexicons
+from brug.bot.signals.matcher import Matcher
+from brug.bot.signals.normalise import normalise
+
+CRISIS = "crisis"
+NONE, CONCERN, URGENT = "none", "concern", "urgent"
+_ORDER = {category: index for index, category in enumerate(CATEGORIES)}
+_ALL_LANGUAGES = frozenset(LANGUAGES)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    language: str
+    severity: str
+    categories: tuple[str, ...]
+
+    def as_json(self, text: str) -> dict[str, object]:
+        """The object `brug signals` prints for `text`."""
+        return {
+            "text": text,
+            "language": self.language,
+            "severity": self.severity,
+            "categories": list(self.categories),
+        }
+
+
+@dataclass(frozen=True)
+class _Detector:
+    matcher: Matcher
+    markers: Mapping[str, tuple[str, ...]]
+
+
+@cache
+def _detector() -> _Detector:
+    lexicons = load_lexicons()
+    return _Detector(matcher=Matcher(lexicons), markers=_markers(lexicons))
+
+
+def warm_up() -> None:
+    """Load and index the lexicons now rather than on the first message (they take about a second)."""
+    _detector()
+
+
+def _markers(lexicons: tuple[Lexicon, ...]) -> dict[str, tuple[str, ...]]:
+    languages: dict[str, set[str]] = {}
+    for lexicon in lexicons:
+        for marker in lexicon.markers:
+            languages.setdefault(marker, set()).add(lexicon.language)
+    return {marker: tuple(sorted(found)) for marker, found in languages.items()}
+
+
+def detect(text: str, language_hint: str | None = None) -> Detection:
+    """Classify one message.
+
+    Crisis phrases of every language count, because people mix languages and a missed crisis costs far
+    more than a false alarm. Concern phrases count for the identified language and the hint (all languages
+    when the language is unknown), which keeps one language's ordinary words from alarming another's.
+    """
+    hint = _clean_hint(language_hint)
+    normalised = normalise(text)
+    if not normalised:
+        return Detection(language=hint or UNKNOWN, severity=NONE, categories=())
+    detector = _detector()
+    matches = detector.matcher.find(normalised)
+    matched: dict[str, int] = {}
+    for match in matches:
+        matched[match.language] = matched.get(match.language, 0) + 1
+    language = identify(text, normalised.split(), detector.markers, matched, hint)
+    concern_languages = _ALL_LANGUAGES if language == UNKNOWN else {language, hint}
+    categories = {m.category for m in matches if m.category == CRISIS or m.language in concern_languages}
+    return Detection(
+        language=language,
+        severity=URGENT if CRISIS in categories else CONCERN if categories else NONE,
+        categories=tuple(sorted(categories, key=_ORDER.__getitem__)),
+    )
+
+
+def _clean_hint(hint: str | None) -> str | None:
+    if not hint:
+        return None
+    cleaned = hint.replace("-", "_")
+    if cleaned.lower().startswith("fa"):
+        return "fa_AF"
+    return cleaned if cleaned in LANGUAGES else None

@@ -1,0 +1,152 @@
+"""`detect`: the contract others rely on, exceptions, mixed languages and language identification."""
+
+from __future__ import annotations
+
+import pytest
+
+from brug.bot.signals import CATEGORIES, Detection, detect
+
+
+def test_categories_are_the_agreed_seven_in_order() -> None:
+    assert CATEGORIES == (
+        "crisis",
+        "hopelessness",
+        "health",
+        "withdrawal",
+        "family_pressure",
+        "financial",
+        "waiting_stress",
+    )
+
+
+def test_urgent_always_carries_crisis_and_concern_categories_follow_in_order() -> None:
+    found = detect("I cant sleep, no money left and I want to kill myself")
+    assert found.severity == "urgent"
+    assert found.categories[0] == "crisis"
+    assert set(found.categories) >= {"crisis", "health", "financial"}
+    assert list(found.categories) == sorted(found.categories, key=CATEGORIES.index)
+
+
+def test_nothing_found_means_none_with_no_categories() -> None:
+    assert detect("where is the IND office in Zwolle?") == Detection(
+        language="en", severity="none", categories=()
+    )
+
+
+def test_empty_message_is_none() -> None:
+    assert detect("   ").severity == "none"
+    assert detect("", language_hint="ar") == Detection(language="ar", severity="none", categories=())
+
+
+def test_a_detection_is_immutable() -> None:
+    found = detect("hello")
+    with pytest.raises(AttributeError):
+        found.severity = "urgent"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm dying of hunger, when is dinner?",
+        "when is the deadline for the form?",
+        "I was killing time in the library",
+        "this heat kills me",
+        "my phone is dead",
+        "ik ga dood van de honger",
+        "متت من الضحك على هالفيديو",
+        "رح موت من الجوع",
+        "از خنده مردم",
+        "بمیرم برایت مادر جان",
+        "ብጥሜት ሞይተ",
+        "I can't wait to see my wife!",
+        "I don't want to live in this AZC, can I move?",
+    ],
+)
+def test_idioms_and_word_sense_traps_are_not_alarms(text: str) -> None:
+    assert detect(text).severity == "none"
+
+
+def test_an_exception_cancels_only_the_match_it_overlaps() -> None:
+    found = detect("I'm dying of hunger and I want to kill myself")
+    assert found.severity == "urgent"
+
+
+def test_an_exception_cancels_only_its_own_category() -> None:
+    found = detect("the waiting is killing me")
+    assert found.severity == "concern"
+    assert found.categories == ("waiting_stress",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to live anymore",
+        "i dont wanna wake up tomorrow",
+        "everyone would be better off without me",
+        "ik wil niet meer leven",
+        "ما بدي عيش",
+        "ما بدي عيش بعد اليوم",
+        "ik wil er niet meer zijn",
+        "دیگه نمی خواهم زنده باشم",
+        "نمی‌خواهم زنده باشم",
+        "ክነብር ኣይደልን",
+    ],
+)
+def test_negations_of_living_are_crisis(text: str) -> None:
+    assert detect(text).severity == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("hallo, ik wil dood", "ar"),
+        ("Salam, I want to kill myself", "fa_AF"),
+        ("بدي موت, really", "en"),
+        ("ana bde mout", "nl"),
+        ("kmot delye", "en"),
+    ],
+)
+def test_crisis_is_found_whatever_language_is_identified_or_chosen(text: str, hint: str) -> None:
+    assert detect(text, language_hint=hint).severity == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("ሰላም፣ IND ክንደይ ግዜ ይወስድ?", "ti"),
+        ("VluchtelingenWerk ኣበይ ይርከብ?", "ti"),
+        ("selam, kemey aleka? ane dehan aleku", "ti"),
+        ("مرحبا، شو الاوراق المطلوبة للم الشمل؟", "ar"),
+        ("شلونك؟ انا بخير والحمدلله", "ar"),
+        ("ana bde eseal 3an el awra2, shu lazem?", "ar"),
+        ("سلام، برای آوردن فامیلم کدام اسناد ضرورت است؟", "fa_AF"),
+        ("مكتب را ايلا كردم، ديگر نميروم", "fa_AF"),
+        ("welke documenten heb ik nodig voor mijn vrouw?", "nl"),
+        ("which documents do I need for my wife?", "en"),
+        ("12345", "unknown"),
+    ],
+)
+def test_language_is_identified_from_script_and_words(text: str, language: str) -> None:
+    assert detect(text).language == language
+
+
+def test_dari_and_arabic_sentences_about_the_same_thing_are_told_apart() -> None:
+    assert detect("من خیلی خسته استم و خواب ندارم").language == "fa_AF"
+    assert detect("انا كتير تعبان وما عم نام").language == "ar"
+
+
+def test_the_hint_breaks_ties_but_does_not_override_evidence() -> None:
+    assert detect("سلام", language_hint="fa_AF").language == "fa_AF"
+    assert detect("سلام", language_hint="ar").language == "ar"
+    assert detect("ok", language_hint="ti").language == "ti"
+    assert detect("which documents do I need?", language_hint="nl").language == "en"
+
+
+def test_hint_accepts_the_dash_spelling_and_ignores_unknown_codes() -> None:
+    assert detect("سلام", language_hint="fa-AF").language == "fa_AF"
+    assert detect("ok", language_hint="xx").language == "unknown"
+
+
+def test_concern_phrases_count_for_the_chosen_language_too() -> None:
+    # "stress" alone is an English concern word; a Dutch speaker using it is still heard.
+    assert detect("veel stress", language_hint="nl").severity == "concern"
