@@ -1,17 +1,13 @@
 """A crisis message through the whole stack, in each language: helplines in the person's language, and an
 urgent case recorded in the same transaction as the reply."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from brug.bot.runtime import BotRuntime
-from brug.core.db import create_db_engine
 from brug.core.i18n import translations
 from brug.core.models import Case, Message
-from brug.core.settings import Settings
 from tests.bot.conversation import wait_for_language_keyboard, wait_for_text
 from tests.fake_bot_api import FakeBotAPI
 
@@ -23,16 +19,6 @@ CRISIS = {
     "nl": "ik wil er niet meer zijn",
     "en": "i don't want to live anymore",
 }
-
-
-@pytest.fixture
-async def runtime(bot_settings: Settings) -> AsyncIterator[BotRuntime]:
-    engine = create_db_engine(bot_settings.database)
-    runtime = BotRuntime(bot_settings, engine)
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
-    engine.dispose()
 
 
 def stored(engine: Engine) -> tuple[list[Case], list[Message]]:

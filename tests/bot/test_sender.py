@@ -1,6 +1,5 @@
 """The outbox sender against Telegram's errors, through the fake Bot API."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -9,24 +8,16 @@ from sqlmodel import Session, select
 
 from brug.bot import sender
 from brug.bot.runtime import BotRuntime
-from brug.core.db import create_db_engine
 from brug.core.models import OutboxItem
-from brug.core.settings import Settings
 from tests.bot.conversation import engine_replies, texts
 from tests.fake_bot_api import Call, FakeBotAPI
 
 CHAT, OTHER_CHAT = 6660001, 6660002
 
 
-@pytest.fixture
-async def runtime(bot_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotRuntime]:
+@pytest.fixture(autouse=True)
+def _short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sender, "backoff", lambda attempts: timedelta(seconds=0.2 * attempts))
-    engine = create_db_engine(bot_settings.database)
-    runtime = BotRuntime(bot_settings, engine)
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
-    engine.dispose()
 
 
 def outbox(engine: Engine) -> list[OutboxItem]:
