@@ -1,6 +1,7 @@
 """Storage on SQLite and PostgreSQL: migrations, the inbox, one transaction per update, the outbox."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -13,6 +14,7 @@ from brug.core.crypto import telegram_user_key
 from brug.core.db import session_scope
 from brug.core.keypersons import create_key_person
 from brug.core.models import (
+    Case,
     Conversation,
     InboundUpdate,
     InboxStatus,
@@ -147,3 +149,23 @@ def test_a_chat_with_a_crisis_waiting_is_handled_first_in_its_own_order(db: Engi
     with session_scope(db) as session:
         order = {row.id: row.update_id for row in session.exec(select(InboundUpdate))}
     assert [order[inbox_id] for inbox_id in pending_ids(db, limit=2)] == [3, 4, 1, 2]
+
+
+def test_the_third_concern_within_a_week_opens_one_case(db: Engine) -> None:
+    start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    concern = "I can't sleep at night and my head hurts all the time"
+    times = [start, start + timedelta(days=8), start + timedelta(days=9), start + timedelta(days=10)]
+    store_updates(db, [text_update(n, concern) for n in range(1, 5)])
+    opened = []
+    for inbox_id, now in zip(pending_ids(db), times, strict=True):
+        handle(db, inbox_id, now)
+        with Session(db) as session:
+            opened.append(len(session.exec(select(Case)).all()))
+    assert opened == [0, 0, 0, 1], "the first concern is more than a week older than the third"
+    with Session(db) as session:
+        (case,) = session.exec(select(Case)).all()
+        signals = [
+            (m.severity, m.categories) for m in session.exec(select(Message).where(Message.direction == "in"))
+        ]
+    assert (case.severity, case.reason, case.status) == ("normal", "concern_signals", "open")
+    assert signals == [("concern", ["health"])] * 4
