@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,23 +45,26 @@ class Job:
 def due_jobs(engine: Engine, now: datetime, limit: int = BATCH) -> list[list[Job]]:
     """Pending rows grouped per chat, in id order within a chat.
 
-    While any chat has an urgent row (a crisis answer), only such chats are sent, with all their pending
-    rows, so a crisis never waits behind a burst of other chats' messages; otherwise the oldest `limit`
-    rows. A chat whose oldest row is not yet due waits whole, so a retried message is never overtaken.
+    While a chat has an urgent row (a crisis answer) that can be sent, only such chats are sent, with all
+    their pending rows, so a crisis never waits behind a burst of other chats' messages; otherwise the
+    oldest `limit` rows. A chat whose oldest row is not yet due waits whole, so a retried message is never
+    overtaken by a later one.
     """
     pending = col(OutboxItem.status) == OutboxStatus.PENDING
+    by_id = col(OutboxItem.id)
     with session_scope(engine) as session:
         urgent_chats = select(OutboxItem.chat_id).where(pending, col(OutboxItem.urgent))
         urgent = session.exec(
-            select(OutboxItem)
-            .where(pending, col(OutboxItem.chat_id).in_(urgent_chats))
-            .order_by(col(OutboxItem.id))
-        ).all()
-        oldest = session.exec(
-            select(OutboxItem).where(pending).order_by(col(OutboxItem.id)).limit(limit)
-        ).all()
-    # While a crisis answer waits, its chats get the whole rate budget: other chats wait one round.
-    rows = sorted(urgent or oldest, key=lambda row: row.id or 0)
+            select(OutboxItem).where(pending, col(OutboxItem.chat_id).in_(urgent_chats)).order_by(by_id)
+        )
+        if jobs := _due_per_chat(urgent.all(), now):
+            return jobs
+        return _due_per_chat(
+            session.exec(select(OutboxItem).where(pending).order_by(by_id).limit(limit)).all(), now
+        )
+
+
+def _due_per_chat(rows: Sequence[OutboxItem], now: datetime) -> list[list[Job]]:
     chats: dict[int, list[Job]] = {}
     waiting: set[int] = set()
     for row in rows:
