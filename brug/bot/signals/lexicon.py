@@ -176,15 +176,20 @@ def _closing(source: str, opening: int) -> int:
     raise ValueError(f"unbalanced '(', ')' or '|' outside a group: {source!r}")
 
 
+def _split_outside_groups(text: str, separator: str) -> list[str]:
+    """Split on the separators that are not inside a (nested) group."""
+    pieces, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == separator and depth == 0:
+            pieces.append(text[start:index])
+            start = index + 1
+    return [*pieces, text[start:]]
+
+
 def _split_top(inner: str) -> list[str]:
     """Split on the `|` that are not inside a nested group."""
-    choices, depth, start = [], 0, 0
-    for index, char in enumerate(inner):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "|" and depth == 0:
-            choices.append(inner[start:index])
-            start = index + 1
-    return [*choices, inner[start:]]
+    return _split_outside_groups(inner, "|")
 
 
 def parse_pattern(
@@ -230,14 +235,7 @@ def _split_chunk(chunk: str) -> list[str]:
 
 def _top_level_words(chunk: str) -> list[str]:
     """Split at spaces outside groups, so every piece is a whole word (or group of words)."""
-    words, depth, start = [], 0, 0
-    for index, char in enumerate(chunk):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == " " and depth == 0:
-            words.append(chunk[start:index])
-            start = index + 1
-    words.append(chunk[start:])
-    return [word for word in words if word]
+    return [word for word in _split_outside_groups(chunk, " ") if word]
 
 
 def _can_be_empty(piece: str) -> bool:
