@@ -17,6 +17,7 @@ from brug.core.cases import open_case_of
 from brug.core.db import session_scope
 from brug.core.i18n import N_, translations
 from brug.core.languages import guess_language
+from brug.core.logs import log_failure
 from brug.core.models import Conversation, InboundUpdate, InboxStatus, Message, User, utcnow
 from brug.core.outbox import Method, enqueue
 
@@ -57,7 +58,7 @@ def handle(engine: Engine, inbox_id: int, now: datetime | None = None) -> bool:
             row.status, row.handled_at = InboxStatus.DONE, now
             return sent
     except Exception as exc:
-        log.exception("update %s failed", inbox_id)
+        log_failure(log, f"update {inbox_id} failed", exc)
         return _record_failure(engine, inbox_id, exc)
 
 

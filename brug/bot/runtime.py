@@ -21,6 +21,7 @@ from brug.bot.checkins import fire_due
 from brug.bot.inbox import next_offset, reduce_update, store_updates
 from brug.bot.sender import OutboxSender, retry_after_seconds
 from brug.bot.signals import detect
+from brug.core.logs import log_failure
 from brug.core.models import utcnow
 from brug.core.settings import Settings
 
@@ -124,8 +125,8 @@ class BotRuntime:
             try:
                 if await asyncio.to_thread(fire_due, self.engine, utcnow()):
                     self.sender.wake()
-            except Exception:
-                log.exception("check-in schedules unavailable; trying again")
+            except Exception as exc:
+                log_failure(log, "check-in schedules unavailable; trying again", exc)
             await asyncio.sleep(self.checkin_interval)
 
     async def _handle_inbox(self) -> None:
@@ -136,8 +137,8 @@ class BotRuntime:
                 for inbox_id in ids:
                     if await asyncio.to_thread(handler.handle, self.engine, inbox_id):
                         self.sender.wake()
-            except Exception:
-                log.exception("inbox unavailable; trying again")
+            except Exception as exc:
+                log_failure(log, "inbox unavailable; trying again", exc)
                 ids = []
             if not ids:
                 with contextlib.suppress(TimeoutError):

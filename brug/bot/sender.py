@@ -23,6 +23,7 @@ from telegram import Message as TelegramMessage
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from brug.core.db import session_scope
+from brug.core.logs import log_failure
 from brug.core.models import OutboxItem, OutboxStatus, utcnow
 from brug.core.outbox import Method
 
@@ -173,8 +174,8 @@ class OutboxSender:
                 if chats:
                     await asyncio.gather(*(self._send_chat(jobs) for jobs in chats))
                     continue
-            except Exception:
-                log.exception("outbox unavailable; trying again")
+            except Exception as exc:
+                log_failure(log, "outbox unavailable; trying again", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._tick)
 

@@ -17,13 +17,17 @@ MIGRATIONS = str(files("brug") / "migrations")
 
 
 def create_db_engine(url: str | URL) -> Engine:
-    """An engine for SQLite (embedded, one process) or PostgreSQL (production)."""
+    """An engine for SQLite (embedded, one process) or PostgreSQL (production).
+
+    `hide_parameters`: database errors end up in logs, and their parameters would be message texts.
+    """
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
         # One connection for the whole process: threads queue for it in the pool instead of meeting
         # SQLite's lock, whose busy handler sleeps up to 100 ms a try. SQLite mode is one process.
         engine = create_engine(
             url,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=1,
             max_overflow=0,
@@ -32,7 +36,7 @@ def create_db_engine(url: str | URL) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
