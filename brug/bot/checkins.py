@@ -14,10 +14,10 @@ from sqlmodel import col, select
 
 from brug.bot import engine as conversation
 from brug.bot.dialog import Input, InputKind
-from brug.bot.effects import apply_step, state_of
+from brug.bot.effects import apply_step, conversation_of, state_of
 from brug.core.db import session_scope
 from brug.core.i18n import translations
-from brug.core.models import CheckinSchedule, Conversation, User
+from brug.core.models import CheckinSchedule, User
 
 
 def fire_due(engine: Engine, now: datetime, limit: int = 100) -> int:
@@ -35,7 +35,7 @@ def fire_due(engine: Engine, now: datetime, limit: int = 100) -> int:
             user = session.get(User, schedule.user_id)
             if user is None:
                 continue
-            state_row = session.get(Conversation, user.id) or Conversation(user_id=schedule.user_id)
+            state_row = conversation_of(session, user)
             result = conversation.step(
                 state_of(user, state_row), Input(InputKind.TIMER, "checkin"), translations
             )

@@ -23,6 +23,12 @@ from brug.core.models import Checkin, Conversation, Severity, User
 from brug.core.outbox import Method, enqueue, enqueue_message
 
 
+def conversation_of(session: Session, user: User) -> Conversation:
+    """The user's conversation row; a new one (not yet added) for a first message."""
+    assert user.id is not None
+    return session.get(Conversation, user.id) or Conversation(user_id=user.id)
+
+
 def state_of(user: User, state_row: Conversation) -> State:
     return State(user.language, user.language_chosen, state_row.node, user.age_group, dict(state_row.data))
 

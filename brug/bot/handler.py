@@ -11,14 +11,14 @@ from sqlmodel import Session, col, select
 
 from brug.bot import engine as conversation
 from brug.bot.dialog import Context, Input, InputKind
-from brug.bot.effects import apply_step, state_of
+from brug.bot.effects import apply_step, conversation_of, state_of
 from brug.bot.signals import detect
 from brug.core.cases import open_case_of
 from brug.core.db import session_scope
 from brug.core.i18n import N_, translations
 from brug.core.languages import guess_language
 from brug.core.logs import log_failure
-from brug.core.models import Conversation, InboundUpdate, InboxStatus, Message, User, utcnow
+from brug.core.models import InboundUpdate, InboxStatus, Message, User, utcnow
 from brug.core.outbox import Method, enqueue
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _handle_row(session: Session, row: InboundUpdate, now: datetime) -> bool:
             created_at=now,
         )
     )
-    state_row = session.get(Conversation, user.id) or Conversation(user_id=user.id)
+    state_row = conversation_of(session, user)
     result = conversation.step(state_of(user, state_row), user_input, translations, context)
     apply_step(session, user, state_row, result, now=now, callback_query_id=payload.get("callback_query_id"))
     return bool(result.outputs)
