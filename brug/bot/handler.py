@@ -73,9 +73,7 @@ def _handle_row(session: Session, row: InboundUpdate, now: datetime) -> bool:
     user = _user(session, payload, now)
     assert user.id is not None
     user_input = _input(payload, user)
-    context = Context(
-        recent_concerns=_recent_concerns(session, user, now), has_open_case=bool(open_case_of(session, user))
-    )
+    context = _context(session, user, user_input, now)
     session.add(
         Message(
             user_id=user.id,
@@ -116,6 +114,15 @@ def _user(session: Session, payload: dict[str, Any], now: datetime) -> User:
         session.flush()
     user.chat_id = payload["chat_id"]
     return user
+
+
+def _context(session: Session, user: User, user_input: Input, now: datetime) -> Context:
+    """What the engine needs from the database; only text and buttons use it, so commands skip the queries."""
+    if user_input.kind not in {InputKind.TEXT, InputKind.BUTTON}:
+        return Context()
+    return Context(
+        recent_concerns=_recent_concerns(session, user, now), has_open_case=bool(open_case_of(session, user))
+    )
 
 
 def _recent_concerns(session: Session, user: User, now: datetime) -> int:
