@@ -42,9 +42,28 @@ def _timestamp(*, nullable: bool = False, index: bool = False) -> Any:
     )
 
 
+def _key_person_fk() -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("key_persons.id", ondelete="SET NULL"), nullable=True),
+    )
+
+
 class Role(StrEnum):
     KEYPERSON = "keyperson"
     COORDINATOR = "coordinator"
+
+
+class Outcome(StrEnum):
+    HELPED = "helped"
+    REFERRED_VLUCHTELINGENWERK = "referred_vluchtelingenwerk"
+    REFERRED_HUISARTS = "referred_huisarts"
+    REFERRED_GGZ = "referred_ggz"
+    REFERRED_113 = "referred_113"
+    REFERRED_NIDOS = "referred_nidos"
+    REFERRED_OTHER = "referred_other"
+    NO_CONTACT = "no_contact"
+    USER_LEFT = "user_left"
 
 
 class InboxStatus(StrEnum):
@@ -82,6 +101,11 @@ class User(SQLModel, table=True):
     language_chosen: bool = False
     # "under_18", "18_to_21", "adult" or None (not said). Decides, e.g., whether Kindertelefoon is offered.
     age_group: str | None = Field(default=None, max_length=16)
+    # Said in the flows: "referent", "young_person", "family_arrived", "professional"; and the phase.
+    role: str | None = Field(default=None, max_length=16)
+    phase: str | None = Field(default=None, max_length=16)
+    # The key person who helped before or invited them: their next case goes to this person first.
+    contact_person_id: int | None = _key_person_fk()
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -135,6 +159,8 @@ class Message(SQLModel, table=True):
     # Stress signals found in an inbound text: severity and categories only, never a copy of the text.
     severity: str | None = Field(default=None, max_length=8)
     categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    # The key person who wrote an outbound message; None for the bot's own messages.
+    author_id: int | None = _key_person_fk()
     created_at: datetime = _timestamp(index=True)
 
 
@@ -175,6 +201,12 @@ class KeyPerson(SQLModel, table=True):
     role: str = Field(default=Role.KEYPERSON, max_length=16)
     password_hash: str | None = Field(default=None, max_length=255)
     active: bool = True
+    # Who takes this person's returning users while they are away.
+    backup_id: int | None = _key_person_fk()
+    # The key person's own Telegram chat, linked with a one-time code, for notifications.
+    telegram_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    link_code_hash: str | None = Field(default=None, max_length=64)
+    link_code_expires_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
 
 
@@ -193,10 +225,16 @@ class Case(SQLModel, table=True):
     status: str = Field(default=CaseStatus.OPEN, max_length=8)
     reason: str = Field(max_length=32)
     language: str = Field(max_length=8)
-    assigned_to: int | None = Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey("key_persons.id", ondelete="SET NULL"), nullable=True),
-    )
+    assigned_to: int | None = _key_person_fk()
+    # Sticky routing: until `preferred_until` only this key person (and their backup) is offered the case.
+    preferred_id: int | None = _key_person_fk()
+    preferred_until: datetime | None = _timestamp(nullable=True)
+    widened_at: datetime | None = _timestamp(nullable=True)
+    repaged_at: datetime | None = _timestamp(nullable=True)
+    interpreter_needed: bool = False
+    outcome: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime | None = _timestamp(nullable=True)
+    first_reply_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
     closed_at: datetime | None = _timestamp(nullable=True)
@@ -234,3 +272,95 @@ class Checkin(SQLModel, table=True):
     @property
     def total(self) -> int:
         return self.mood + self.sleep + self.calm + self.coping
+
+
+class StaffSession(SQLModel, table=True):
+    """A back-office login. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    key_person_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("key_persons.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _timestamp()
+    expires_at: datetime = _timestamp()
+
+
+class LoginFailure(SQLModel, table=True):
+    """Failed logins per account and per address (both hashed), to slow down guessing."""
+
+    __tablename__ = "login_failures"
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_failed_at: datetime = _timestamp()
+
+
+class SetupToken(SQLModel, table=True):
+    """The one-time link `brug run` prints when there is no account yet, to create the first coordinator."""
+
+    __tablename__ = "setup_tokens"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = _timestamp()
+    used_at: datetime | None = _timestamp(nullable=True)
+
+
+class Invite(SQLModel, table=True):
+    """A key person's personal deep link (`t.me/<bot>?start=<code>`); single use."""
+
+    __tablename__ = "invites"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    key_person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("key_persons.id", ondelete="CASCADE"), nullable=False)
+    )
+    created_at: datetime = _timestamp()
+    expires_at: datetime = _timestamp()
+    used_at: datetime | None = _timestamp(nullable=True)
+
+
+class CaseNote(SQLModel, table=True):
+    """A private note on a case: seen by key persons, never sent to the user."""
+
+    __tablename__ = "case_notes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    author_id: int | None = _key_person_fk()
+    text: str
+    created_at: datetime = _timestamp()
+
+
+class CannedReply(SQLModel, table=True):
+    """A ready answer in one language, managed by coordinators."""
+
+    __tablename__ = "canned_replies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    language: str = Field(max_length=8, index=True)
+    title: str = Field(max_length=80)
+    text: str
+    created_at: datetime = _timestamp()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which case, and when. Read by coordinators."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = _key_person_fk()
+    action: str = Field(max_length=32)
+    case_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("cases.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    detail: str = Field(default="", max_length=200)
+    at: datetime = _timestamp(index=True)

@@ -12,6 +12,11 @@ from brug.core.settings import load_settings
 url = context.config.attributes.get("database_url") or load_settings().database
 engine = create_db_engine(url)
 with engine.connect() as connection:
+    if connection.dialect.name == "sqlite":
+        # Batch migrations copy and drop tables; with foreign keys on, dropping `users` would cascade and
+        # delete every message. SQLite ignores this pragma inside a transaction, so it goes to the driver
+        # before SQLAlchemy begins one; the rows are checked after the migration instead.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,
@@ -20,4 +25,8 @@ with engine.connect() as connection:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} rows with broken foreign keys")
 engine.dispose()
