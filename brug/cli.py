@@ -10,12 +10,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from brug.core.db import create_db_engine, migrate, session_scope
 from brug.core.keypersons import AccountError, create_key_person, parse_languages
-from brug.core.models import Role
+from brug.core.models import Role, utcnow
 from brug.core.settings import Settings, SettingsError, load_settings
+from brug.core.staff import new_setup_token
 
 BACK_OFFICE_ONLY_HINT = (
     "No TELEGRAM_BOT_TOKEN set: serving the back office only. To run the bot too, put "
@@ -93,8 +95,23 @@ def _run(args: argparse.Namespace) -> None:
     _migrate_database(settings)
     if settings.telegram_bot_token is None:
         print(BACK_OFFICE_ONLY_HINT, file=sys.stderr)
-    app = build_app(settings, create_db_engine(settings.database))
+    engine = create_db_engine(settings.database)
+    _offer_first_account(settings, engine, f"http://{args.host}:{args.port}")
+    app = build_app(settings, engine)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+def _offer_first_account(settings: Settings, engine: Engine, served_at: str) -> None:
+    """With no account yet, print a one-time link (24 hours at most) to create the first coordinator."""
+    with session_scope(engine) as session:
+        token = new_setup_token(session, utcnow())
+    if token is not None:
+        base = settings.brug_public_url if "brug_public_url" in settings.model_fields_set else served_at
+        link = f"{base.rstrip('/')}/setup/{token}"
+        print(
+            f"No back-office account yet. Create the first coordinator (works once, for 24 hours): {link}",
+            file=sys.stderr,
+        )
 
 
 def _keyperson_add(args: argparse.Namespace) -> None:

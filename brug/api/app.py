@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import datetime
+from importlib.resources import files
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from brug.api.routes import health, home
+from brug.api.deps import NotLoggedIn
+from brug.api.pages import render
+from brug.api.routes import admin, api, health, pages
+from brug.core.casework import CaseError
+from brug.core.models import utcnow
 from brug.core.settings import Settings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+# No inline scripts or styles anywhere: a message text that slips through escaping still cannot run.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 
 def create_app(
@@ -21,6 +41,7 @@ def create_app(
     telegram_mode: str = "off",
     extra_routers: Sequence[APIRouter] = (),
     lifespans: Sequence[Lifespan] = (),
+    clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     """`extra_routers` and `lifespans` let the composition root add the bot; this package never imports it."""
 
@@ -41,8 +62,42 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.telegram_mode = telegram_mode
-    app.include_router(health.router)
-    app.include_router(home.router)
-    for router in extra_routers:
+    app.state.clock = clock
+    app.mount("/static", StaticFiles(directory=str(files("brug.api") / "static")), name="static")
+    for router in (health.router, api.router, pages.router, admin.router, *extra_routers):
         app.include_router(router)
+    _add_handlers(app)
     return app
+
+
+def _add_handlers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(NotLoggedIn)
+    async def not_logged_in(request: Request, _exc: NotLoggedIn) -> Response:
+        return pages.login_redirect(request)
+
+    @app.exception_handler(CaseError)
+    async def case_error(request: Request, exc: CaseError) -> Response:
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+            return api.case_error_response(exc)
+        code = api.STATUS_OF_PROBLEM[exc.problem]
+        return render(request, "message.html", status_code=code, heading="That did not work", text=str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        wants_page = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(
+            "/api/"
+        )
+        if not wants_page or not isinstance(exc.detail, str):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return render(
+            request, "message.html", status_code=exc.status_code, heading="That did not work", text=exc.detail
+        )

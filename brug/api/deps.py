@@ -1,14 +1,24 @@
-"""Request dependencies: one short database session per request."""
+"""Request dependencies: a short database session, the clock, and the logged-in key person."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
 from sqlmodel import Session
 
 from brug.core.db import session_scope
+from brug.core.models import KeyPerson, Role, StaffSession
+from brug.core.settings import Settings
+from brug.core.staff import session_of
+
+SESSION_COOKIE = "brug_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -16,4 +26,70 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_now(request: Request) -> datetime:
+    """The app's clock; tests replace `app.state.clock` to move time without sleeping."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@dataclass(frozen=True)
+class Staff:
+    person: KeyPerson
+    login: StaffSession
+
+    @property
+    def coordinator(self) -> bool:
+        return self.person.role == Role.COORDINATOR
+
+
+class NotLoggedIn(Exception):
+    """Raised for pages: the app turns it into a redirect to the login page."""
+
+
+def _staff(request: Request, session: Session, now: datetime) -> Staff | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    found = session_of(session, token, now) if token else None
+    return Staff(person=found[1], login=found[0]) if found else None
+
+
+def get_api_staff(request: Request, session: SessionDep, now: NowDep) -> Staff:
+    staff = _staff(request, session, now)
+    if staff is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in first: POST /api/session")
+    if request.method not in {"GET", "HEAD", "OPTIONS"}:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not secrets.compare_digest(sent, staff.login.csrf_token):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
+    return staff
+
+
+def get_page_staff(request: Request, session: SessionDep, now: NowDep) -> Staff:
+    """For pages; form posts check the CSRF field themselves (see `check_csrf`)."""
+    staff = _staff(request, session, now)
+    if staff is None:
+        raise NotLoggedIn
+    return staff
+
+
+def check_csrf(staff: Staff, token: str) -> None:
+    if not secrets.compare_digest(token, staff.login.csrf_token):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this form has expired; reload the page and try again")
+
+
+def require_coordinator(staff: Staff) -> None:
+    if not staff.coordinator:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only coordinators can do this")
+
+
+ApiStaffDep = Annotated[Staff, Depends(get_api_staff)]
+PageStaffDep = Annotated[Staff, Depends(get_page_staff)]

@@ -229,6 +229,8 @@ class Case(SQLModel, table=True):
     # Sticky routing: until `preferred_until` only this key person (and their backup) is offered the case.
     preferred_id: int | None = _key_person_fk()
     preferred_until: datetime | None = _timestamp(nullable=True)
+    # Set when key persons were told; cleared when a case is raised to urgent, so they are told again.
+    notified_at: datetime | None = _timestamp(nullable=True)
     widened_at: datetime | None = _timestamp(nullable=True)
     repaged_at: datetime | None = _timestamp(nullable=True)
     interpreter_needed: bool = False

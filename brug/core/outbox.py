@@ -46,6 +46,7 @@ def enqueue_message(
     text: str,
     keyboard: Keyboard | None = None,
     author: str = "bot",
+    author_id: int | None = None,
     urgent: bool = False,
 ) -> OutboxItem:
     """A text message to a user, also written to their conversation history."""
@@ -56,5 +57,9 @@ def enqueue_message(
         session, chat_id=user.chat_id, method=Method.SEND_MESSAGE, payload=payload, user=user, urgent=urgent
     )
     assert user.id is not None
-    session.add(Message(user_id=user.id, direction="out", kind=author, text=text, outbox_id=item.id))
+    session.add(
+        Message(
+            user_id=user.id, direction="out", kind=author, text=text, outbox_id=item.id, author_id=author_id
+        )
+    )
     return item

@@ -29,8 +29,22 @@ class Settings(BaseSettings):
     brug_webhook_url: str | None = None
     brug_webhook_secret: str | None = None
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
+    # The bot's @username without "@", for key persons' invite links (t.me/<name>?start=<code>).
+    telegram_bot_username: str | None = None
+    # Where key persons reach the back office; used in links sent to them.
+    brug_public_url: str = "http://127.0.0.1:8000"
+    # An urgent case nobody claimed in this time is sent again to all coordinators.
+    brug_repage_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # A returning user's case is offered only to their former key person (and backup) for this long.
+    brug_sticky_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
 
-    @field_validator("telegram_bot_token", "brug_webhook_url", "brug_webhook_secret", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "brug_webhook_url",
+        "brug_webhook_secret",
+        "telegram_bot_username",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -91,6 +105,10 @@ class Settings(BaseSettings):
     @cached_property
     def database(self) -> URL:
         return make_url(self.database_url)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlparse(self.brug_public_url).scheme == "https"
 
     @property
     def webhook_mode(self) -> bool:

@@ -96,6 +96,7 @@ def upgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('preferred_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('preferred_until', brug.core.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('notified_at', brug.core.models.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('widened_at', brug.core.models.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('repaged_at', brug.core.models.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('interpreter_needed', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -151,6 +152,7 @@ def downgrade() -> None:
         batch_op.drop_column('interpreter_needed')
         batch_op.drop_column('repaged_at')
         batch_op.drop_column('widened_at')
+        batch_op.drop_column('notified_at')
         batch_op.drop_column('preferred_until')
         batch_op.drop_column('preferred_id')
 

@@ -1,0 +1,334 @@
+"""The key persons' pages: log in, the queue, a case. Forms post here; the live parts use the JSON API."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import col, select
+
+from brug.api.charts import line_chart
+from brug.api.deps import (
+    SESSION_COOKIE,
+    NowDep,
+    PageStaffDep,
+    SessionDep,
+    SettingsDep,
+    Staff,
+    check_csrf,
+)
+from brug.api.pages import render
+from brug.api.routes.api import client_address, set_session_cookie
+from brug.api.views import detail, summaries
+from brug.core import casework
+from brug.core.keypersons import AccountError
+from brug.core.languages import RIGHT_TO_LEFT
+from brug.core.models import CannedReply, Case, KeyPerson
+from brug.core.staff import LoginFailed, LoginThrottled, first_coordinator, log_in, log_out, valid_setup_token
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "brug_login_csrf"
+CsrfField = Annotated[str, Form()]
+
+
+def _login_form(
+    request: Request,
+    *,
+    template: str = "login.html",
+    error: str | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """Login and setup forms have no session yet: their CSRF token is a double-submit cookie."""
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request, template, None, status_code=status_code, error=error, login_csrf=token, **context
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    return response
+
+
+def _check_login_csrf(request: Request, token: str) -> None:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not secrets.compare_digest(cookie, token):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this form has expired; reload the page and try again")
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    return _login_form(request, next=_safe_next(next), username="")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: CsrfField,
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    _check_login_csrf(request, csrf_token)
+    try:
+        login = log_in(
+            session, username=username, password=password, address=client_address(request), now=now
+        )
+    except (LoginFailed, LoginThrottled) as exc:
+        session.commit()
+        code = (
+            status.HTTP_429_TOO_MANY_REQUESTS
+            if isinstance(exc, LoginThrottled)
+            else status.HTTP_401_UNAUTHORIZED
+        )
+        return _login_form(
+            request,
+            error=str(exc).capitalize() + ".",
+            status_code=code,
+            next=_safe_next(next),
+            username=username,
+        )
+    casework.audit(session, login.person, "login", None, now=now)
+    response = RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+    set_session_cookie(response, login.token, secure=settings.secure_cookies)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, staff: PageStaffDep, session: SessionDep, csrf_token: CsrfField) -> Response:
+    check_csrf(staff, csrf_token)
+    log_out(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/setup/{token}", response_class=HTMLResponse)
+def setup_page(request: Request, token: str, session: SessionDep, now: NowDep) -> Response:
+    if valid_setup_token(session, token, now) is None:
+        return render(
+            request,
+            "message.html",
+            status_code=404,
+            heading="This link does not work",
+            text="It was used already, has expired, or an account exists. Log in instead.",
+        )
+    return _login_form(request, template="setup.html", form={"username": "", "name": "", "languages": []})
+
+
+@router.post("/setup/{token}")
+def setup(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: CsrfField,
+    languages: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    _check_login_csrf(request, csrf_token)
+    form = {"username": username, "name": name, "languages": languages or []}
+    try:
+        person = first_coordinator(
+            session,
+            token=token,
+            username=username,
+            name=name,
+            languages=languages or [],
+            password=password,
+            now=now,
+        )
+    except AccountError as exc:
+        return _login_form(request, template="setup.html", error=str(exc), status_code=422, form=form)
+    if person is None:
+        return render(
+            request,
+            "message.html",
+            status_code=404,
+            heading="This link does not work",
+            text="It was used already, has expired, or an account exists. Log in instead.",
+        )
+    return login(request, session, now, settings, username, password, csrf_token)
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue_page(
+    request: Request, staff: PageStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
+) -> Response:
+    cases = summaries(session, casework.queue(session, staff.person, now, ["open", "claimed"]), settings)
+    return render(request, "queue.html", staff, cases=cases, telegram_mode=request.app.state.telegram_mode)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request,
+    case_id: int,
+    staff: PageStaffDep,
+    session: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+) -> Response:
+    case = casework.case_for(session, staff.person, case_id, now)
+    casework.audit(session, staff.person, "view", case, now=now)
+    return _case_page(request, staff, session, case, settings)
+
+
+def _case_page(
+    request: Request, staff: Staff, session: SessionDep, case: Case, settings: SettingsDep
+) -> Response:
+    shown = detail(session, case, settings)
+    canned = session.exec(
+        select(CannedReply).where(CannedReply.language == case.language).order_by(col(CannedReply.title))
+    ).all()
+    totals = casework.checkin_totals(session, case)
+    chart = (
+        line_chart(
+            [(at.strftime("%d %b"), total) for at, total in totals],
+            title="Check-in total (4 = bad, 20 = good)",
+            y_min=4,
+            y_max=20,
+        )
+        if totals
+        else None
+    )
+    mine = case.assigned_to == staff.person.id
+    people: list[KeyPerson] = []
+    if staff.coordinator or mine:
+        people = [
+            p
+            for p in session.exec(
+                select(KeyPerson).where(col(KeyPerson.active)).order_by(col(KeyPerson.name))
+            ).all()
+            if p.id != case.assigned_to
+        ]
+    return render(
+        request,
+        "case.html",
+        staff,
+        case=shown,
+        rtl=case.language in RIGHT_TO_LEFT,
+        canned=canned,
+        chart=chart,
+        notes=casework.notes(session, case),
+        mine=mine,
+        people=people,
+        outcomes=casework.CLOSING_OUTCOMES,
+    )
+
+
+def _back(case_id: int) -> Response:
+    return RedirectResponse(f"/cases/{case_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/cases/{case_id}/claim")
+def claim(
+    case_id: int, staff: PageStaffDep, session: SessionDep, now: NowDep, csrf_token: CsrfField
+) -> Response:
+    check_csrf(staff, csrf_token)
+    casework.claim(session, staff.person, casework.case_for(session, staff.person, case_id, now), now)
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/reply")
+def reply(
+    case_id: int,
+    staff: PageStaffDep,
+    session: SessionDep,
+    now: NowDep,
+    csrf_token: CsrfField,
+    text: Annotated[str, Form()],
+) -> Response:
+    check_csrf(staff, csrf_token)
+    casework.reply(session, staff.person, casework.case_for(session, staff.person, case_id, now), text, now)
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/close")
+def close(
+    case_id: int,
+    staff: PageStaffDep,
+    session: SessionDep,
+    now: NowDep,
+    csrf_token: CsrfField,
+    outcome: Annotated[str, Form()],
+) -> Response:
+    check_csrf(staff, csrf_token)
+    casework.close(
+        session, staff.person, casework.case_for(session, staff.person, case_id, now), outcome, now
+    )
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/reopen")
+def reopen(
+    case_id: int, staff: PageStaffDep, session: SessionDep, now: NowDep, csrf_token: CsrfField
+) -> Response:
+    check_csrf(staff, csrf_token)
+    casework.reopen(session, staff.person, casework.case_for(session, staff.person, case_id, now), now)
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(
+    case_id: int,
+    staff: PageStaffDep,
+    session: SessionDep,
+    now: NowDep,
+    csrf_token: CsrfField,
+    key_person_id: Annotated[int, Form()],
+) -> Response:
+    check_csrf(staff, csrf_token)
+    case = casework.case_for(session, staff.person, case_id, now)
+    casework.assign(session, staff.person, case, key_person_id, now)
+    # A key person who handed the case over may no longer see it.
+    return (
+        _back(case_id) if staff.coordinator else RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    )
+
+
+@router.post("/cases/{case_id}/notes")
+def add_note(
+    case_id: int,
+    staff: PageStaffDep,
+    session: SessionDep,
+    now: NowDep,
+    csrf_token: CsrfField,
+    text: Annotated[str, Form()],
+) -> Response:
+    check_csrf(staff, csrf_token)
+    casework.add_note(
+        session, staff.person, casework.case_for(session, staff.person, case_id, now), text, now
+    )
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/interpreter")
+def interpreter(
+    case_id: int,
+    staff: PageStaffDep,
+    session: SessionDep,
+    now: NowDep,
+    csrf_token: CsrfField,
+    needed: Annotated[bool, Form()],
+) -> Response:
+    check_csrf(staff, csrf_token)
+    case = casework.case_for(session, staff.person, case_id, now)
+    casework.set_interpreter(session, staff.person, case, needed, now)
+    return _back(case_id)
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=status.HTTP_303_SEE_OTHER)

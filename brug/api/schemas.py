@@ -1,0 +1,80 @@
+"""The JSON API's shapes. Field names here are a promise to other tools: change them only with care."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from brug.core.casework import CLOSING_OUTCOMES, MAX_REPLY_LENGTH
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SessionInfo(BaseModel):
+    username: str
+    role: str
+    csrf_token: str
+
+
+class CaseSummary(BaseModel):
+    id: int
+    pseudonym: str
+    language: str
+    severity: Literal["urgent", "normal"]
+    status: Literal["open", "claimed", "closed"]
+    reason: str
+    assigned_to: int | None
+    assigned_to_name: str | None
+    role: str | None
+    phase: str | None
+    interpreter_needed: bool
+    created_at: datetime
+    last_message_at: datetime | None
+    repage_rule: str
+
+
+class ThreadEntry(BaseModel):
+    direction: Literal["in", "out"]
+    text: str
+    at: datetime
+    author: str
+    severity: str | None
+    categories: list[str]
+
+
+class CaseDetail(CaseSummary):
+    outcome: str | None
+    messages: list[ThreadEntry]
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_REPLY_LENGTH)
+
+
+class CloseIn(BaseModel):
+    outcome: Literal[tuple(outcome.value for outcome in CLOSING_OUTCOMES)]  # type: ignore[valid-type]
+
+
+class AssignIn(BaseModel):
+    key_person_id: int
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_REPLY_LENGTH)
+
+
+class InterpreterIn(BaseModel):
+    needed: bool
+
+
+class Accepted(BaseModel):
+    status: Literal["queued"] = "queued"
+
+
+class Problem(BaseModel):
+    detail: str
