@@ -7,7 +7,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from gettext import NullTranslations
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
+
+# The user's open case: none, "waiting" (open, nobody claimed it yet) or "joined" (a key person holds it).
+CaseState = Literal["none", "waiting", "joined"]
 
 
 class InputKind(StrEnum):
@@ -43,10 +46,15 @@ class State:
 
 @dataclass(frozen=True)
 class Context:
-    """Facts from the database the engine may not look up itself."""
+    """Facts from the database the engine may not look up itself. The handler fills in `case` for text,
+    buttons and unsupported input; commands and timers do not depend on it and get the default."""
 
     recent_concerns: int = 0
-    has_open_case: bool = False
+    case: CaseState = "none"
+
+    @property
+    def has_open_case(self) -> bool:
+        return self.case != "none"
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,12 @@ class SaveCheckin:
     coping: int
 
 
-Output = Reply | SetCommands | ButtonAnswer | OpenCase | SetCheckins | SaveCheckin
+@dataclass(frozen=True)
+class LeaveCase:
+    """The user ends the conversation with the team: their open case closes."""
+
+
+Output = Reply | SetCommands | ButtonAnswer | OpenCase | LeaveCase | SetCheckins | SaveCheckin
 Catalogs = Callable[[str], NullTranslations]
 
 

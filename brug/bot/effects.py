@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from brug.bot.dialog import (
     ButtonAnswer,
+    LeaveCase,
     OpenCase,
     Output,
     Reply,
@@ -18,6 +19,7 @@ from brug.bot.dialog import (
     Step,
 )
 from brug.core.cases import request_person
+from brug.core.casework import user_left
 from brug.core.checkins import set_schedule
 from brug.core.models import Checkin, Conversation, Severity, User
 from brug.core.outbox import Method, enqueue, enqueue_message
@@ -74,6 +76,8 @@ def _apply_output(
         )
     elif isinstance(output, OpenCase):
         request_person(session, user=user, severity=Severity(output.severity), reason=output.reason, now=now)
+    elif isinstance(output, LeaveCase):
+        user_left(session, user, now)
     elif isinstance(output, SetCheckins):
         set_schedule(session, user, output.every_days, now=now)
     elif isinstance(output, SaveCheckin):

@@ -1,6 +1,7 @@
 """The conversation engine: (state, input, context) → (new state, outputs).
 
-Pure: no I/O, no Telegram, no clock.
+Pure: no I/O, no Telegram, no clock; facts from the database (such as the user's open case) come in
+through `Context`.
 
 The Telegram layer turns an update into an `Input` and renders the `Output`s. A crisis signal in free
 text is answered first, whatever the conversation was doing. The flows issue will replace the fixed
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from brug.bot import checkin_dialog, support
+from brug.bot import case_dialog, checkin_dialog, support
 from brug.bot.dialog import (
     Button,
     ButtonAnswer,
@@ -63,6 +64,9 @@ _UNSUPPORTED = N_("I can only read text for now. Please write your message in wo
 _STALE_BUTTON = N_("This button does not work any more.")
 _SEE_HELP = N_("Write /help to see what I can do.")
 
+# Inputs whose context (from the handler) says whether the user has an open case.
+_CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED})
+
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Start again")),
     ("language", N_("Choose your language")),
@@ -75,6 +79,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 def step(state: State, user_input: Input, catalogs: Catalogs, context: Context | None = None) -> Step:
     """Handle one input. `catalogs(language)` gives the gettext catalog of a language."""
     context = context or Context()
+    if user_input.kind in _CASE_AWARE and context.case != "waiting":
+        state = case_dialog.forget_acknowledgement(state)
     if user_input.kind is InputKind.TEXT:
         return _text(state, user_input, context, catalogs)
     if user_input.kind is InputKind.BUTTON:
@@ -83,6 +89,8 @@ def step(state: State, user_input: Input, catalogs: Catalogs, context: Context |
         return _command(state, user_input.value, catalogs)
     if user_input.kind is InputKind.TIMER and user_input.value == "checkin":
         return checkin_dialog.start(state, catalogs)
+    if context.case == "joined":
+        return case_dialog.unsupported(state, catalogs)
     _ = catalogs(state.language).gettext
     return Step(state, [Reply(_(_UNSUPPORTED))])
 
@@ -90,6 +98,8 @@ def step(state: State, user_input: Input, catalogs: Catalogs, context: Context |
 def _text(state: State, user_input: Input, context: Context, catalogs: Catalogs) -> Step:
     if user_input.severity == "urgent":
         return Step(state, support.crisis(state, catalogs))
+    if context.has_open_case:
+        return case_dialog.text(state, user_input, context, catalogs)
     if user_input.severity == "concern":
         return Step(state, support.concern(state, user_input.categories, context, catalogs))
     _ = catalogs(state.language).gettext
@@ -119,6 +129,14 @@ def _button(state: State, data: str, context: Context, catalogs: Catalogs) -> St
         return _choose_language(state, data.removeprefix(LANGUAGE_BUTTON_PREFIX), catalogs)
     if data == support.PERSON_REQUEST:
         return Step(state, support.person_requested(state, context, catalogs))
+    if data == case_dialog.LEAVE_CASE:
+        left = case_dialog.leave(state, context, catalogs)
+        if left is not None:
+            return left
+        _ = catalogs(state.language).gettext
+        return Step(
+            state, [ButtonAnswer(), Reply(_(case_dialog.NOT_IN_A_CASE)), help_reply(state.language, catalogs)]
+        )
     if data.startswith(checkin_dialog.PREFIX):
         result = checkin_dialog.button(state, data, context, catalogs)
         if result is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from brug.bot import engine as conversation
-from brug.bot.dialog import Context, Input, InputKind
+from brug.bot.dialog import CaseState, Context, Input, InputKind
 from brug.bot.effects import apply_step, conversation_of, state_of
 from brug.bot.signals import detect
 from brug.core.cases import open_case_of
@@ -18,8 +18,9 @@ from brug.core.db import session_scope
 from brug.core.i18n import N_, translations
 from brug.core.languages import guess_language
 from brug.core.logs import log_failure
-from brug.core.models import InboundUpdate, InboxStatus, Message, User, utcnow
+from brug.core.models import Case, CaseStatus, InboundUpdate, InboxStatus, Message, User, utcnow
 from brug.core.outbox import Method, enqueue
+from brug.core.staff import link_telegram, redeem_invite
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ MAX_ATTEMPTS = 3
 CONCERN_WINDOW = timedelta(days=7)
 _PRIVATE_ONLY = N_("I only talk in private chats. Please write to me directly.")
 _SORRY = N_("Sorry, something went wrong on our side. Please try again, or write /help.")
+# To key persons, who work in English: not translated.
+_LINKED = "Linked. You will get a message here for each new case in your languages and for every urgent case."
+_NOT_LINKED = "This code is not valid or has expired. Make a new one in the back office."
 
 
 def pending_ids(engine: Engine, limit: int = 100) -> list[int]:
@@ -67,12 +71,23 @@ def _handle_row(session: Session, row: InboundUpdate, now: datetime) -> bool:
     kind = str(payload.get("kind", "ignored"))
     if kind == "ignored" or "chat_id" not in payload or "user_key" not in payload:
         return False
+    if kind == InputKind.COMMAND and payload.get("value") == "link":
+        # A key person, not a user, and the code is a credential: no user row, no message, no copy kept.
+        row.payload = {**payload, "argument": "", "text": "/link"}
+        if payload.get("chat_type") != "private":
+            _refuse_group(session, payload)
+        else:
+            _link_key_person(session, payload, now)
+        return True
     if payload.get("chat_type") != "private":
         _refuse_group(session, payload)
         return True
     user = _user(session, payload, now)
     assert user.id is not None
     user_input = _input(payload, user)
+    if user_input.kind is InputKind.COMMAND and user_input.value == "start" and payload.get("argument"):
+        # A key person's invite link (t.me/<bot>?start=<code>); an unknown code is simply ignored.
+        redeem_invite(session, str(payload["argument"]), user, now)
     context = _context(session, user, user_input, now)
     session.add(
         Message(
@@ -116,13 +131,31 @@ def _user(session: Session, payload: dict[str, Any], now: datetime) -> User:
     return user
 
 
-def _context(session: Session, user: User, user_input: Input, now: datetime) -> Context:
-    """What the engine needs from the database; only text and buttons use it, so commands skip the queries."""
-    if user_input.kind not in {InputKind.TEXT, InputKind.BUTTON}:
-        return Context()
-    return Context(
-        recent_concerns=_recent_concerns(session, user, now), has_open_case=bool(open_case_of(session, user))
+def _link_key_person(session: Session, payload: dict[str, Any], now: datetime) -> None:
+    """`/link CODE`: a key person's own chat gets their notifications. The code is never logged."""
+    code = str(payload.get("argument", "")).strip()
+    person = link_telegram(session, code, payload["chat_id"], now) if code else None
+    text = _LINKED if person is not None else _NOT_LINKED
+    enqueue(
+        session, chat_id=payload["chat_id"], method=Method.SEND_MESSAGE, payload={"text": text}, user=None
     )
+
+
+def _context(session: Session, user: User, user_input: Input, now: datetime) -> Context:
+    """What the engine needs from the database; commands and timers do not use it, so they skip the
+    queries, and only text and buttons need the recent concerns."""
+    if user_input.kind not in {InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED}:
+        return Context()
+    case = _case_state(open_case_of(session, user))
+    if user_input.kind is InputKind.UNSUPPORTED:
+        return Context(case=case)
+    return Context(recent_concerns=_recent_concerns(session, user, now), case=case)
+
+
+def _case_state(case: Case | None) -> CaseState:
+    if case is None:
+        return "none"
+    return "joined" if case.status == CaseStatus.CLAIMED else "waiting"
 
 
 def _recent_concerns(session: Session, user: User, now: datetime) -> int:
@@ -138,6 +171,8 @@ def _recent_concerns(session: Session, user: User, now: datetime) -> int:
 def _history_text(payload: dict[str, Any]) -> str:
     if payload["kind"] == InputKind.BUTTON:
         return f"[button] {payload.get('value', '')}"
+    if payload["kind"] == InputKind.COMMAND and payload.get("value") == "start":
+        return "/start"  # without an invite code
     return str(payload.get("text", f"[{payload['kind']}]"))
 
 

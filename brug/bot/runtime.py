@@ -1,4 +1,5 @@
-"""The bot side of one process: receive updates (long polling or webhook), handle them, send the outbox.
+"""The bot side of one process: receive updates (long polling or webhook), handle them, send the outbox;
+and on timers, fire check-ins and tell key persons about cases.
 
 Everything between the three loops goes through the database; the asyncio events only save waiting.
 """
@@ -8,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from telegram import Bot, Update
@@ -21,6 +23,8 @@ from brug.bot.checkins import fire_due
 from brug.bot.inbox import next_offset, reduce_update, store_updates
 from brug.bot.sender import OutboxSender, retry_after_seconds
 from brug.bot.signals import detect
+from brug.core.db import session_scope
+from brug.core.escalation import Rules, run_due
 from brug.core.logs import log_failure
 from brug.core.models import utcnow
 from brug.core.settings import Settings
@@ -46,13 +50,35 @@ def build_bot(settings: Settings) -> ExtBot[int]:
     )
 
 
+def escalation_rules(settings: Settings) -> Rules:
+    return Rules(
+        public_url=settings.brug_public_url,
+        repage_after=timedelta(minutes=settings.brug_repage_minutes),
+        sticky_for=timedelta(minutes=settings.brug_sticky_minutes),
+    )
+
+
+def notify_key_persons(engine: Engine, rules: Rules, now: datetime) -> int:
+    """Queue the case notices that are due, in one transaction; returns how many."""
+    with session_scope(engine) as session:
+        return run_due(session, rules, now)
+
+
 class BotRuntime:
     def __init__(
-        self, settings: Settings, engine: Engine, bot: Bot | None = None, *, checkin_interval: float = 30.0
+        self,
+        settings: Settings,
+        engine: Engine,
+        bot: Bot | None = None,
+        *,
+        checkin_interval: float = 30.0,
+        escalation_interval: float = 5.0,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.checkin_interval = checkin_interval
+        self.escalation_interval = escalation_interval
+        self.rules = escalation_rules(settings)
         self.bot = bot or build_bot(settings)
         self.sender = OutboxSender(engine, self.bot)
         self._inbox_wakeup = asyncio.Event()
@@ -75,7 +101,7 @@ class BotRuntime:
             log.info("Telegram bot @%s started (long polling)", self.bot.username)
         self._tasks.append(asyncio.create_task(self._handle_inbox(), name="brug-handle"))
         self._tasks.append(asyncio.create_task(self.sender.run(), name="brug-send"))
-        self._tasks.append(asyncio.create_task(self._fire_checkins(), name="brug-checkins"))
+        self._tasks.append(asyncio.create_task(self._run_timers(), name="brug-timers"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -120,14 +146,29 @@ class BotRuntime:
                 await self.receive(updates)
                 offset = updates[-1].update_id + 1
 
-    async def _fire_checkins(self) -> None:
+    async def _run_timers(self) -> None:
+        """Check-ins and case notices, each on its own interval; a failure of one does not stop the other."""
+        jobs: list[tuple[float, Callable[[], int], str]] = [
+            (self.checkin_interval, lambda: fire_due(self.engine, utcnow()), "check-in schedules"),
+            (
+                self.escalation_interval,
+                lambda: notify_key_persons(self.engine, self.rules, utcnow()),
+                "case notices",
+            ),
+        ]
+        loop = asyncio.get_running_loop()
+        due = [loop.time()] * len(jobs)
         while True:
-            try:
-                if await asyncio.to_thread(fire_due, self.engine, utcnow()):
-                    self.sender.wake()
-            except Exception as exc:
-                log_failure(log, "check-in schedules unavailable; trying again", exc)
-            await asyncio.sleep(self.checkin_interval)
+            for index, (interval, job, what) in enumerate(jobs):
+                if loop.time() < due[index]:
+                    continue
+                try:
+                    if await asyncio.to_thread(job):
+                        self.sender.wake()
+                except Exception as exc:
+                    log_failure(log, f"{what} unavailable; trying again", exc)
+                due[index] = loop.time() + interval
+            await asyncio.sleep(max(0.0, min(due) - loop.time()))
 
     async def _handle_inbox(self) -> None:
         while True:

@@ -7,9 +7,9 @@ shared/domain/nareis-facts-sources.md §2 (checked 2026-11-29).
 from __future__ import annotations
 
 from brug.bot.dialog import Button, ButtonAnswer, Catalogs, Context, OpenCase, Output, Reply, State
+from brug.core.casework import PERSON_REQUEST as PERSON_REQUEST  # re-exported: the button's callback data
 from brug.core.i18n import N_
 
-PERSON_REQUEST = "person:request"
 CONCERNS_BEFORE_A_CASE = 3
 ADULT_AGE_GROUPS = frozenset({"adult", "18_to_21"})
 
@@ -90,6 +90,7 @@ def crisis(state: State, catalogs: Catalogs) -> list[Output]:
 
 
 def concern(state: State, categories: tuple[str, ...], context: Context, catalogs: Catalogs) -> list[Output]:
+    """The answer to a concern; while a person from the team is already asked for, without the offer."""
     _ = catalogs(state.language).gettext
     category = next((c for c in CONCERN if c in categories), None)
     text = _(CONCERN[category]) if category else _(GENERAL_CONCERN)
@@ -97,6 +98,8 @@ def concern(state: State, categories: tuple[str, ...], context: Context, catalog
         text += f"\n\n{_(SAFETY_LINE)}"
     if context.recent_concerns + 1 >= CONCERNS_BEFORE_A_CASE and not context.has_open_case:
         return [Reply(f"{text}\n\n{_(CASE_OPENED_BY_REPEATS)}"), OpenCase("normal", "concern_signals")]
+    if context.has_open_case:
+        return [Reply(text)]
     return [offer_person(text, state, catalogs)]
 
 

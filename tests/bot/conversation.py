@@ -46,3 +46,25 @@ def engine_replies(language: str, command: str) -> list[str]:
         State(language, language_chosen=True, node="idle"), Input(InputKind.COMMAND, command), translations
     )
     return [output.text for output in result.outputs if isinstance(output, Reply)]
+
+
+async def choose_language(fake: FakeBotAPI, chat_id: int, language: str) -> None:
+    """/start, then tap a language; returns once the chat's command menu is set."""
+    fake.push_text(chat_id, "/start")
+    keyboard = await wait_for_language_keyboard(fake, chat_id)
+    fake.push_callback(chat_id, f"lang:{language}", message_id=keyboard["message_id"])
+    await fake.await_for(lambda: fake.commands(chat_id=chat_id), what="the chosen language")
+
+
+def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [(button["text"], button["callback_data"]) for row in rows for button in row]
+
+
+async def wait_for_message(fake: FakeBotAPI, chat_id: int, text: str, after: int = 0) -> dict[str, Any]:
+    """The first message after the `after`-th one whose text is exactly `text`."""
+
+    def found() -> dict[str, Any] | None:
+        return next((m for m in fake.sent_messages(chat_id)[after:] if m.get("text") == text), None)
+
+    return await fake.await_for(found, what=f"the message {text!r}")

@@ -88,7 +88,7 @@ def test_the_third_concern_in_a_week_opens_a_case_on_its_own() -> None:
     concern = Input(InputKind.TEXT, "…", "concern", ("health",))
     second = step(IDLE, concern, translations, Context(recent_concerns=1))
     third = step(IDLE, concern, translations, Context(recent_concerns=2))
-    already_open = step(IDLE, concern, translations, Context(recent_concerns=5, has_open_case=True))
+    already_open = step(IDLE, concern, translations, Context(recent_concerns=5, case="waiting"))
     assert cases(second.outputs) == [] and cases(already_open.outputs) == []
     assert cases(third.outputs) == [OpenCase("normal", "concern_signals")]
     assert "A person from our team will contact you here soon." in replies(third.outputs)[0].text
@@ -97,7 +97,7 @@ def test_the_third_concern_in_a_week_opens_a_case_on_its_own() -> None:
 def test_asking_for_a_person_opens_one_case() -> None:
     tap = Input(InputKind.BUTTON, "person:request")
     first = step(IDLE, tap, translations)
-    again = step(IDLE, tap, translations, Context(has_open_case=True))
+    again = step(IDLE, tap, translations, Context(case="waiting"))
     assert isinstance(first.outputs[0], ButtonAnswer)
     assert cases(first.outputs) == [OpenCase("normal", "asked_for_person")]
     assert cases(again.outputs) == []
