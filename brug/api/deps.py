@@ -21,6 +21,11 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes non-ASCII input (a forged token is a 403, not a 500)."""
+    return secrets.compare_digest(given.encode(), expected.encode())
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.engine) as session:
         yield session
@@ -68,7 +73,7 @@ def get_api_staff(request: Request, session: SessionDep, now: NowDep) -> Staff:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in first: POST /api/session")
     if request.method not in {"GET", "HEAD", "OPTIONS"}:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not secrets.compare_digest(sent, staff.login.csrf_token):
+        if not same_secret(sent, staff.login.csrf_token):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
     return staff
 
@@ -82,7 +87,7 @@ def get_page_staff(request: Request, session: SessionDep, now: NowDep) -> Staff:
 
 
 def check_csrf(staff: Staff, token: str) -> None:
-    if not secrets.compare_digest(token, staff.login.csrf_token):
+    if not same_secret(token, staff.login.csrf_token):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this form has expired; reload the page and try again")
 
 

@@ -86,6 +86,7 @@ def test_urgent_case_on_top_reply_and_the_answer_arrives_without_reload(
         sent = session.exec(select(OutboxItem).order_by(col(OutboxItem.id))).all()
         assert any("أنا أمينة، أنا هنا معك" in str(row.payload.get("text")) for row in sent)
         user_id = session.exec(select(User.id).where(User.telegram_key == "k1")).one()
+    assert user_id is not None
 
     page.evaluate("window.stillTheSamePage = true")
     with session_scope(live_server.engine) as session:

@@ -19,6 +19,7 @@ from brug.api.deps import (
     SettingsDep,
     Staff,
     check_csrf,
+    same_secret,
 )
 from brug.api.pages import render
 from brug.api.routes.api import client_address, set_session_cookie
@@ -53,7 +54,7 @@ def _login_form(
 
 def _check_login_csrf(request: Request, token: str) -> None:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not secrets.compare_digest(cookie, token):
+    if not cookie or not same_secret(cookie, token):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this form has expired; reload the page and try again")
 
 
