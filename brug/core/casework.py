@@ -22,6 +22,7 @@ from brug.core.models import (
     Checkin,
     KeyPerson,
     Message,
+    OutboxItem,
     Outcome,
     Role,
     Severity,
@@ -133,7 +134,7 @@ def claim(session: Session, person: KeyPerson, case: Case, now: datetime) -> Non
     if case.assigned_to is not None:
         raise CaseError(Problem.CONFLICT, f"already claimed by {_name(session, case.assigned_to)}")
     _take(session, person, case, now)
-    _tell_user(session, case, JOINED, name=person.name, button=(END_BUTTON, LEAVE_CASE))
+    _tell_user(session, case, JOINED, now, name=person.name, button=(END_BUTTON, LEAVE_CASE))
     audit(session, person, "claim", case, now=now)
 
 
@@ -152,9 +153,9 @@ def assign(session: Session, actor: KeyPerson, case: Case, target_id: int, now: 
     previous = case.assigned_to
     _take(session, target, case, now)
     if previous is None:
-        _tell_user(session, case, JOINED, name=target.name, button=(END_BUTTON, LEAVE_CASE))
+        _tell_user(session, case, JOINED, now, name=target.name, button=(END_BUTTON, LEAVE_CASE))
     else:
-        _tell_user(session, case, HANDED_OVER, name=target.name, old=_name(session, previous))
+        _tell_user(session, case, HANDED_OVER, now, name=target.name, old=_name(session, previous))
     audit(session, actor, "assign", case, f"to {target.username}", now=now)
 
 
@@ -170,7 +171,7 @@ def reply(session: Session, person: KeyPerson, case: Case, text: str, now: datet
         raise CaseError(Problem.FORBIDDEN, f"this case is held by {_name(session, case.assigned_to)}")
     user = _user(session, case)
     _ = translations(user.language).gettext
-    enqueue_message(
+    item = enqueue_message(
         session,
         user=user,
         text=f"{_(REPLY_FROM).format(name=person.name)}\n{text}",
@@ -178,6 +179,7 @@ def reply(session: Session, person: KeyPerson, case: Case, text: str, now: datet
         author_id=person.id,
         urgent=case.severity == Severity.URGENT,
     )
+    _stamp(session, item, now)
     case.first_reply_at = case.first_reply_at or now
     case.updated_at = now
     session.add(case)
@@ -194,7 +196,7 @@ def close(session: Session, actor: KeyPerson, case: Case, outcome: str, now: dat
         )
     if case.assigned_to is not None:
         name = _name(session, case.assigned_to)
-        _tell_user(session, case, ENDED, name=name, button=(AGAIN_BUTTON, PERSON_REQUEST))
+        _tell_user(session, case, ENDED, now, name=name, button=(AGAIN_BUTTON, PERSON_REQUEST))
     _end(session, case, outcome, now)
     audit(session, actor, "close", case, outcome, now=now)
 
@@ -218,7 +220,7 @@ def reopen(session: Session, actor: KeyPerson, case: Case, now: datetime) -> Non
     session.add(case)
     if case.assigned_to is not None:
         name = _name(session, case.assigned_to)
-        _tell_user(session, case, JOINED, name=name, button=(END_BUTTON, LEAVE_CASE))
+        _tell_user(session, case, JOINED, now, name=name, button=(END_BUTTON, LEAVE_CASE))
     audit(session, actor, "reopen", case, now=now)
 
 
@@ -359,9 +361,23 @@ def _name(session: Session, key_person_id: int) -> str:
 
 
 def _tell_user(
-    session: Session, case: Case, text: str, *, button: tuple[str, str] | None = None, **names: str
+    session: Session,
+    case: Case,
+    text: str,
+    now: datetime,
+    *,
+    button: tuple[str, str] | None = None,
+    **names: str,
 ) -> None:
     user = _user(session, case)
     _ = translations(user.language).gettext
     keyboard: Keyboard | None = [[{"text": _(button[0]), "data": button[1]}]] if button else None
-    enqueue_message(session, user=user, text=_(text).format(**names), keyboard=keyboard)
+    _stamp(session, enqueue_message(session, user=user, text=_(text).format(**names), keyboard=keyboard), now)
+
+
+def _stamp(session: Session, item: OutboxItem, now: datetime) -> None:
+    """Date the history row of a message to the user at the action's `now`, not the wall clock a moment
+    later: the thread of a closed case stops at `closed_at`, and would otherwise lose the closing notice."""
+    for row in session.new:
+        if isinstance(row, Message) and row.outbox_id == item.id:
+            row.created_at = now
