@@ -73,7 +73,7 @@ def test_user_to_key_person_and_back(bot_settings: Settings, fake_telegram: Fake
         case_id = cases[0]["id"]
 
         assert office.post(f"/api/cases/{case_id}/claim", headers=headers).json()["status"] == "claimed"
-        joined = _message_with_button(fake, LEAVE_CASE)
+        joined = _message_with_button(fake, f"{LEAVE_CASE}:{case_id}")
         assert "Amina" in joined["text"]
 
         reply = office.post(

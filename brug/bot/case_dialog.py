@@ -52,13 +52,21 @@ def unsupported(state: State, catalogs: Catalogs) -> Step:
     return Step(state, [Reply(catalogs(state.language).gettext(TEXT_ONLY))])
 
 
-def leave(state: State, context: Context, catalogs: Catalogs) -> Step | None:
-    """The user tapped "End the conversation"; None when there is no open case (a stale button)."""
-    if not context.has_open_case:
+def is_leave_button(data: str) -> bool:
+    return data == LEAVE_CASE or data.startswith(f"{LEAVE_CASE}:")
+
+
+def leave(state: State, data: str, context: Context, catalogs: Catalogs) -> Step | None:
+    """The user tapped "End the conversation"; None when there is no open case, or the button belongs to an
+    earlier case (an old button must not end a newer conversation)."""
+    case_id = data.removeprefix(f"{LEAVE_CASE}:") if data != LEAVE_CASE else None
+    if not context.has_open_case or (case_id is not None and case_id != str(context.case_id)):
         return None
     _ = catalogs(state.language).gettext
     again = ((Button(_(AGAIN_BUTTON), support.PERSON_REQUEST),),)
-    return Step(forget_acknowledgement(state), [ButtonAnswer(), LeaveCase(), Reply(_(LEFT), again)])
+    return Step(
+        forget_acknowledgement(state), [ButtonAnswer(), LeaveCase(context.case_id), Reply(_(LEFT), again)]
+    )
 
 
 def forget_acknowledgement(state: State) -> State:

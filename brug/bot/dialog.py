@@ -51,6 +51,7 @@ class Context:
 
     recent_concerns: int = 0
     case: CaseState = "none"
+    case_id: int | None = None
 
     @property
     def has_open_case(self) -> bool:
@@ -112,7 +113,9 @@ class SaveCheckin:
 
 @dataclass(frozen=True)
 class LeaveCase:
-    """The user ends the conversation with the team: their open case closes."""
+    """The user ends the conversation with the team: their open case (this one, when known) closes."""
+
+    case_id: int | None = None
 
 
 Output = Reply | SetCommands | ButtonAnswer | OpenCase | LeaveCase | SetCheckins | SaveCheckin

@@ -77,7 +77,7 @@ def _apply_output(
     elif isinstance(output, OpenCase):
         request_person(session, user=user, severity=Severity(output.severity), reason=output.reason, now=now)
     elif isinstance(output, LeaveCase):
-        user_left(session, user, now)
+        user_left(session, user, now, case_id=output.case_id)
     elif isinstance(output, SetCheckins):
         set_schedule(session, user, output.every_days, now=now)
     elif isinstance(output, SaveCheckin):

@@ -129,8 +129,8 @@ def _button(state: State, data: str, context: Context, catalogs: Catalogs) -> St
         return _choose_language(state, data.removeprefix(LANGUAGE_BUTTON_PREFIX), catalogs)
     if data == support.PERSON_REQUEST:
         return Step(state, support.person_requested(state, context, catalogs))
-    if data == case_dialog.LEAVE_CASE:
-        left = case_dialog.leave(state, context, catalogs)
+    if case_dialog.is_leave_button(data):
+        left = case_dialog.leave(state, data, context, catalogs)
         if left is not None:
             return left
         _ = catalogs(state.language).gettext

@@ -29,7 +29,10 @@ CONCERN_WINDOW = timedelta(days=7)
 _PRIVATE_ONLY = N_("I only talk in private chats. Please write to me directly.")
 _SORRY = N_("Sorry, something went wrong on our side. Please try again, or write /help.")
 # To key persons, who work in English: not translated.
-_LINKED = "Linked. You will get a message here for each new case in your languages and for every urgent case."
+_LINKED = (
+    "Linked. You will get a message here for each new case in your languages "
+    "(coordinators: also for every urgent case), and for a returning person you helped before."
+)
 _NOT_LINKED = "This code is not valid or has expired. Make a new one in the back office."
 
 
@@ -146,10 +149,11 @@ def _context(session: Session, user: User, user_input: Input, now: datetime) -> 
     queries, and only text and buttons need the recent concerns."""
     if user_input.kind not in {InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED}:
         return Context()
-    case = _case_state(open_case_of(session, user))
+    open_case = open_case_of(session, user)
+    case, case_id = _case_state(open_case), open_case.id if open_case else None
     if user_input.kind is InputKind.UNSUPPORTED:
-        return Context(case=case)
-    return Context(recent_concerns=_recent_concerns(session, user, now), case=case)
+        return Context(case=case, case_id=case_id)
+    return Context(recent_concerns=_recent_concerns(session, user, now), case=case, case_id=case_id)
 
 
 def _case_state(case: Case | None) -> CaseState:

@@ -28,7 +28,7 @@ from brug.core.models import (
     Severity,
     User,
 )
-from brug.core.outbox import Keyboard, enqueue_message
+from brug.core.outbox import Keyboard, Method, enqueue, enqueue_message
 from brug.core.pseudonyms import pseudonym
 
 PERSON_REQUEST = "person:request"
@@ -51,6 +51,11 @@ ENDED = N_(
 )
 END_BUTTON = N_("End the conversation")
 AGAIN_BUTTON = N_("Talk to a person")
+
+
+def leave_data(case: Case) -> str:
+    """The End button names its case, so that an old button cannot end a later conversation."""
+    return f"{LEAVE_CASE}:{case.id}"
 
 
 class Problem(StrEnum):
@@ -92,7 +97,11 @@ def visible(person: KeyPerson, now: datetime) -> ColumnElement[bool]:
         or_(col(Case.preferred_until).is_(None), col(Case.preferred_until) > now),
     )
     in_languages = col(Case.language).in_(person.languages) if person.languages else false()
-    unassigned = and_(col(Case.assigned_to).is_(None), in_languages, ~first_turn_of_another)
+    # The user's earlier contact (or their backup) may have talked through an interpreter: language aside.
+    earlier_contact = or_(col(Case.preferred_id) == person.id, col(Case.preferred_id).in_(backs_up))
+    unassigned = and_(
+        col(Case.assigned_to).is_(None), or_(in_languages, earlier_contact), ~first_turn_of_another
+    )
     return or_(col(Case.assigned_to) == person.id, unassigned)
 
 
@@ -134,7 +143,7 @@ def claim(session: Session, person: KeyPerson, case: Case, now: datetime) -> Non
     if case.assigned_to is not None:
         raise CaseError(Problem.CONFLICT, f"already claimed by {_name(session, case.assigned_to)}")
     _take(session, person, case, now)
-    _tell_user(session, case, JOINED, now, name=person.name, button=(END_BUTTON, LEAVE_CASE))
+    _tell_user(session, case, JOINED, now, name=person.name, button=(END_BUTTON, leave_data(case)))
     audit(session, person, "claim", case, now=now)
 
 
@@ -153,7 +162,7 @@ def assign(session: Session, actor: KeyPerson, case: Case, target_id: int, now: 
     previous = case.assigned_to
     _take(session, target, case, now)
     if previous is None:
-        _tell_user(session, case, JOINED, now, name=target.name, button=(END_BUTTON, LEAVE_CASE))
+        _tell_user(session, case, JOINED, now, name=target.name, button=(END_BUTTON, leave_data(case)))
     else:
         _tell_user(session, case, HANDED_OVER, now, name=target.name, old=_name(session, previous))
     audit(session, actor, "assign", case, f"to {target.username}", now=now)
@@ -220,19 +229,31 @@ def reopen(session: Session, actor: KeyPerson, case: Case, now: datetime) -> Non
     session.add(case)
     if case.assigned_to is not None:
         name = _name(session, case.assigned_to)
-        _tell_user(session, case, JOINED, now, name=name, button=(END_BUTTON, LEAVE_CASE))
+        _tell_user(session, case, JOINED, now, name=name, button=(END_BUTTON, leave_data(case)))
     audit(session, actor, "reopen", case, now=now)
 
 
-def user_left(session: Session, user: User, now: datetime) -> Case | None:
-    """The user tapped "End the conversation": their open case closes."""
-    case = session.exec(
-        select(Case).where(Case.user_id == user.id, col(Case.status) != CaseStatus.CLOSED)
-    ).first()
+def user_left(session: Session, user: User, now: datetime, *, case_id: int | None = None) -> Case | None:
+    """The user tapped "End the conversation": their open case closes (only `case_id`, when given), and
+    the key person holding it is told on Telegram, if linked: after a crisis they may want to follow up."""
+    query = select(Case).where(Case.user_id == user.id, col(Case.status) != CaseStatus.CLOSED)
+    if case_id is not None:
+        query = query.where(Case.id == case_id)
+    case = session.exec(query).first()
     if case is None:
         return None
     _end(session, case, Outcome.USER_LEFT, now)
     audit(session, None, "user_left", case, now=now)
+    holder = session.get(KeyPerson, case.assigned_to) if case.assigned_to is not None else None
+    if holder is not None and holder.telegram_chat_id is not None:
+        notice = f"{pseudonym(case.user_id)} ended the conversation (case {case.id}, {case.severity})."
+        enqueue(
+            session,
+            chat_id=holder.telegram_chat_id,
+            method=Method.SEND_MESSAGE,
+            payload={"text": notice},
+            user=None,
+        )
     return case
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from brug.core.casework import audit
 from brug.core.languages import LANGUAGES
@@ -41,10 +42,8 @@ def run_due(session: Session, rules: Rules, now: datetime) -> int:
 
 def _new_cases(session: Session, rules: Rules, now: datetime) -> int:
     sent = 0
-    cases = session.exec(
-        select(Case).where(col(Case.notified_at).is_(None), col(Case.status) != CaseStatus.CLOSED)
-    )
-    for case in cases.all():
+    query = select(Case).where(col(Case.notified_at).is_(None), col(Case.status) != CaseStatus.CLOSED)
+    for case in session.exec(_claimed(query)).all():
         case.notified_at = now
         if case.preferred_id is not None and case.severity == Severity.NORMAL and case.widened_at is None:
             recipients = _first_turn(session, case.preferred_id)
@@ -69,7 +68,7 @@ def _widen(session: Session, rules: Rules, now: datetime) -> int:
         col(Case.assigned_to).is_(None),
         Case.status == CaseStatus.OPEN,
     )
-    for case in session.exec(query).all():
+    for case in session.exec(_claimed(query)).all():
         case.widened_at = now
         session.add(case)
         first = set(_ids(_first_turn(session, case.preferred_id)))
@@ -91,7 +90,7 @@ def _repage(session: Session, rules: Rules, now: datetime) -> int:
         col(Case.repaged_at).is_(None),
         col(Case.notified_at) <= now - rules.repage_after,
     )
-    for case in session.exec(query).all():
+    for case in session.exec(_claimed(query)).all():
         case.repaged_at = now
         session.add(case)
         coordinators = session.exec(
@@ -102,6 +101,11 @@ def _repage(session: Session, rules: Rules, now: datetime) -> int:
         sent += _notify(session, coordinators, case, rules, text)
         audit(session, None, "repaged", case, f"to {len(coordinators)} coordinators", now=now)
     return sent
+
+
+def _claimed(query: SelectOfScalar[Case]) -> SelectOfScalar[Case]:
+    """Rows locked for this transaction; another worker skips them (PostgreSQL; SQLite has one writer)."""
+    return query.with_for_update(skip_locked=True)
 
 
 def _first_turn(session: Session, preferred_id: int | None) -> list[KeyPerson]:

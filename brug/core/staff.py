@@ -33,6 +33,8 @@ LINK_CODE_LIFETIME = timedelta(minutes=15)
 INVITE_LIFETIME = timedelta(days=30)
 FREE_ATTEMPTS = 5
 MAX_WAIT = timedelta(minutes=15)
+# A day without failures starts the count again, so a forgotten typo months ago does not slow anyone down.
+FORGET_FAILURES_AFTER = timedelta(days=1)
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so that both cases take as long.
@@ -72,7 +74,8 @@ def log_in(session: Session, *, username: str, password: str, address: str, now:
     if not _password_ok(person, password):
         for key, failure in zip(keys, failures, strict=True):
             row = failure or LoginFailure(key=key)
-            row.failures, row.last_failed_at = row.failures + 1, now
+            earlier = row.failures if now - row.last_failed_at < FORGET_FAILURES_AFTER else 0
+            row.failures, row.last_failed_at = earlier + 1, now
             session.add(row)
         raise LoginFailed("wrong username or password")
     assert person is not None
@@ -84,7 +87,11 @@ def log_in(session: Session, *, username: str, password: str, address: str, now:
 
 def _wait_after(failure: LoginFailure | None, now: datetime) -> int:
     """Seconds to wait before the next try: none for the first attempts, then doubling, at most 15 min."""
-    if failure is None or failure.failures < FREE_ATTEMPTS:
+    if (
+        failure is None
+        or failure.failures < FREE_ATTEMPTS
+        or now - failure.last_failed_at >= FORGET_FAILURES_AFTER
+    ):
         return 0
     # The exponent is capped: past ~50 failures 2**n seconds no longer fits a timedelta (OverflowError).
     doublings = min(failure.failures - FREE_ATTEMPTS + 1, 20)
@@ -185,7 +192,9 @@ def new_link_code(session: Session, person: KeyPerson, now: datetime) -> str:
 def link_telegram(session: Session, code: str, chat_id: int, now: datetime) -> KeyPerson | None:
     query = select(KeyPerson).where(KeyPerson.link_code_hash == digest(code.strip()))
     person = session.exec(query).first()
-    if person is None or person.link_code_expires_at is None or person.link_code_expires_at <= now:
+    if person is None or not person.active:
+        return None
+    if person.link_code_expires_at is None or person.link_code_expires_at <= now:
         return None
     person.telegram_chat_id = chat_id
     person.link_code_hash = person.link_code_expires_at = None

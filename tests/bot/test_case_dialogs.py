@@ -204,3 +204,12 @@ def test_the_case_buttons_fit_telegram() -> None:
     for data in (casework.LEAVE_CASE, casework.PERSON_REQUEST):
         assert data.isascii() and len(data.encode()) <= 64
     assert support.PERSON_REQUEST == casework.PERSON_REQUEST == "person:request"
+
+
+def test_an_end_button_from_an_earlier_case_does_not_end_the_current_one() -> None:
+    state = State("en", True, "idle")
+    current = Context(case="joined", case_id=8)
+    old = step(state, Input(InputKind.BUTTON, "case:leave:7"), translations, current)
+    assert not any(isinstance(output, LeaveCase) for output in old.outputs)
+    mine = step(state, Input(InputKind.BUTTON, "case:leave:8"), translations, current)
+    assert LeaveCase(8) in mine.outputs

@@ -43,7 +43,10 @@ GREETING = {"en": "Hello", "ar": "مرحبا"}
 NEWS = {"en": "The letter from the IND came today", "ar": "وصلت اليوم رسالة من دائرة الهجرة"}
 CRISIS = {"en": "i don't want to live anymore", "ar": "ما بدي عيش بعد اليوم"}
 ANSWER = "Thank you for telling me. What does the letter say?"
-LINKED = "Linked. You will get a message here for each new case in your languages and for every urgent case."
+LINKED = (
+    "Linked. You will get a message here for each new case in your languages "
+    "(coordinators: also for every urgent case), and for a returning person you helped before."
+)
 NOT_LINKED = "This code is not valid or has expired. Make a new one in the back office."
 QUIET = 0.5
 
@@ -101,7 +104,7 @@ async def joined(
     case_id = await in_db(runtime.engine, claim)
     runtime.sender.wake()
     message = await wait_for_message(fake, chat, _(casework.JOINED).format(name="Amal"))
-    assert buttons(message) == [(_(casework.END_BUTTON), "case:leave")]
+    assert buttons(message) == [(_(casework.END_BUTTON), f"case:leave:{case_id}")]
     return case_id, message
 
 
@@ -141,7 +144,7 @@ async def test_a_key_person_joins_reads_and_answers_and_the_user_ends_the_conver
     runtime.sender.wake()
     await wait_for_message(fake, chat, f"{_(casework.REPLY_FROM).format(name='Amal')}\n{ANSWER}")
 
-    fake.push_callback(chat, casework.LEAVE_CASE, message_id=joined_message["message_id"])
+    fake.push_callback(chat, buttons(joined_message)[0][1], message_id=joined_message["message_id"])
     left = await wait_for_message(fake, chat, _(case_dialog.LEFT))
     assert buttons(left) == [(_(casework.AGAIN_BUTTON), "person:request")]
     with Session(runtime.engine) as session:

@@ -272,7 +272,7 @@ def test_claim_tells_the_user_in_their_language_with_a_leave_button(db: Engine) 
         assert item.chat_id == user.chat_id and item.user_id == user.id and item.method == "send_message"
         assert item.payload["text"] == dutch(JOINED).format(name="Sanne")
         assert item.payload["text"] != JOINED.format(name="Sanne"), "Dutch, not the English msgid"
-        assert item.payload["keyboard"] == [[{"text": dutch(END_BUTTON), "data": LEAVE_CASE}]]
+        assert item.payload["keyboard"] == [[{"text": dutch(END_BUTTON), "data": f"{LEAVE_CASE}:{case.id}"}]]
         (message,) = session.exec(select(Message)).all()
         assert (message.direction, message.outbox_id, message.text) == ("out", item.id, item.payload["text"])
         assert audit_trail(session, case) == [("claim", person.id, "")]
@@ -298,7 +298,7 @@ def test_what_the_user_is_told_comes_from_their_language_catalog(
         close(session, person, case, Outcome.HELPED, T0)
         joined, answer, ended = outbox(session)
     assert joined.payload["text"] == "[ar] " + JOINED.format(name="Amal")
-    assert joined.payload["keyboard"] == [[{"text": "[ar] " + END_BUTTON, "data": LEAVE_CASE}]]
+    assert joined.payload["keyboard"] == [[{"text": "[ar] " + END_BUTTON, "data": f"{LEAVE_CASE}:{case.id}"}]]
     assert answer.payload["text"] == "[ar] " + REPLY_FROM.format(name="Amal") + "\nمرحبا"
     assert ended.payload["text"] == "[ar] " + ENDED.format(name="Amal")
     assert ended.payload["keyboard"] == [[{"text": "[ar] " + AGAIN_BUTTON, "data": PERSON_REQUEST}]]
@@ -529,7 +529,7 @@ def test_reopen_gives_the_case_back_to_its_holder_and_tells_the_user(db: Engine)
         )  # fmt: skip
         reopened = outbox(session)[-1]
         assert reopened.payload["text"] == JOINED.format(name="Amal")
-        assert reopened.payload["keyboard"][0][0]["data"] == LEAVE_CASE
+        assert reopened.payload["keyboard"][0][0]["data"] == f"{LEAVE_CASE}:{case.id}"
         assert audit_trail(session, case)[-1] == ("reopen", amal.id, "")
 
 
@@ -714,3 +714,27 @@ def test_last_message_times_per_case_user(db: Engine) -> None:
         add_message(session, user, T0 + timedelta(minutes=5), "two")
         assert last_message_times(session, [case]) == {user.id: T0 + timedelta(minutes=5)}
         assert last_message_times(session, []) == {}
+
+
+def test_the_user_leaving_closes_only_the_named_case_and_tells_its_key_person(db: Engine) -> None:
+    with Session(db) as session:
+        amal = make_person(session, "amal", chat_id=900)
+        user = make_user(session)
+        case = open_case(session, user)
+        claim(session, amal, case, T0)
+        assert user_left(session, user, T0, case_id=(case.id or 0) + 1) is None
+        assert case.status == CaseStatus.CLAIMED
+        assert user_left(session, user, T0, case_id=case.id) is case
+        assert (case.status, case.outcome) == (CaseStatus.CLOSED, Outcome.USER_LEFT)
+        notice = outbox(session)[-1]
+        assert notice.chat_id == 900 and pseudonym(user.id) in notice.payload["text"]
+        assert str(user.chat_id) not in notice.payload["text"]
+
+
+def test_the_earlier_contact_sees_a_case_in_a_language_they_do_not_list(db: Engine) -> None:
+    with Session(db) as session:
+        amal = make_person(session, "amal", languages=("nl",))
+        user = make_user(session, language="ti", contact=amal)
+        case = open_case(session, user)
+        assert case.preferred_id == amal.id
+        assert case_for(session, amal, case.id or 0, T0) is case

@@ -14,6 +14,8 @@ from brug.core.db import session_scope
 from brug.core.keypersons import create_key_person
 from brug.core.models import Invite, KeyPerson, LoginFailure, Role, SetupToken, StaffSession, User
 from brug.core.staff import (
+    FORGET_FAILURES_AFTER,
+    FREE_ATTEMPTS,
     INVITE_LIFETIME,
     LINK_CODE_LIFETIME,
     MAX_WAIT,
@@ -464,3 +466,29 @@ def test_active_key_persons_are_listed_by_name(db: Engine) -> None:
         session.add(person)
     with Session(db) as session:
         assert [p.username for p in active_key_persons(session)] == ["amanuel", "zara"]
+
+
+def test_failures_are_forgotten_after_a_quiet_day(db: Engine) -> None:
+    with Session(db) as session:
+        create_key_person(
+            session, username="amal", name="Amal", languages=["ar"], role=Role.KEYPERSON, password=PASSWORD
+        )
+        for _ in range(FREE_ATTEMPTS + 1):
+            with pytest.raises((LoginFailed, LoginThrottled)):
+                log_in(session, username="amal", password="wrong-password", address="10.0.0.9", now=T0)
+        later = T0 + FORGET_FAILURES_AFTER
+        with pytest.raises(LoginFailed):
+            log_in(session, username="amal", password="wrong-password", address="10.0.0.9", now=later)
+        failure = session.get(LoginFailure, digest("user:amal"))
+        assert failure is not None and failure.failures == 1
+
+
+def test_an_inactive_key_person_cannot_link_telegram(db: Engine) -> None:
+    with Session(db) as session:
+        person = create_key_person(
+            session, username="amal", name="Amal", languages=["ar"], role=Role.KEYPERSON, password=None
+        )
+        code = new_link_code(session, person, T0)
+        person.active = False
+        assert link_telegram(session, code, 77, T0) is None
+        assert person.telegram_chat_id is None
