@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import URL
 from sqlmodel import Session, select
 
+from brug.cli import _offer_first_account
 from brug.core.db import create_db_engine
 from brug.core.models import KeyPerson
+from brug.core.settings import load_settings
 
 
 def brug(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -74,3 +77,19 @@ def test_keyperson_add_refuses_bad_input_with_one_line(database_url: URL) -> Non
         assert (result.returncode, result.stderr) == (2, message)
     no_tty = brug("keyperson", "add", "amir", "--name", "Amir", "--languages", "ar", env=env)
     assert no_tty.stderr == "brug: no terminal to ask for a password; use --password-stdin\n"
+
+
+def test_first_start_offers_a_one_time_setup_link_only_while_there_is_no_account(
+    database_url: URL, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings(brug_env="test", database_url=database_url.render_as_string(hide_password=False))
+    engine = create_db_engine(database_url)
+    _offer_first_account(settings, engine, "http://127.0.0.1:8123")
+    printed = capsys.readouterr().err
+    assert "http://127.0.0.1:8123/setup/" in printed and "works once" in printed
+    with Session(engine) as session:
+        session.add(KeyPerson(username="sara", name="Sara", languages=["nl"], role="coordinator"))
+        session.commit()
+    _offer_first_account(settings, engine, "http://127.0.0.1:8123")
+    assert capsys.readouterr().err == ""
+    engine.dispose()

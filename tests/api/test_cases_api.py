@@ -140,3 +140,50 @@ def test_openapi_lists_the_stable_endpoints(back_office: BackOffice) -> None:
     paths = back_office.client.get("/api/openapi.json").json()["paths"]
     assert {"/api/session", "/api/cases", "/api/cases/{case_id}", "/api/cases/{case_id}/reply"} <= set(paths)
     assert "post" in paths["/api/cases/{case_id}/close"] and "delete" in paths["/api/session"]
+
+
+def test_hand_over_notes_interpreter_and_reopen_through_the_api(back_office: BackOffice) -> None:
+    amina = back_office.person("amina", languages=["ar"], name="Amina")
+    omar = back_office.person("omar", languages=["ar"], name="Omar")
+    case_id = back_office.case(language="ar")
+    amina_headers = {"X-CSRF-Token": back_office.login("amina")}
+    api = back_office.client
+    assert api.post(f"/api/cases/{case_id}/claim", headers=amina_headers).status_code == 200
+    note = api.post(f"/api/cases/{case_id}/notes", json={"text": "Speaks some Dutch"}, headers=amina_headers)
+    assert note.status_code == 201
+    flagged = api.post(f"/api/cases/{case_id}/interpreter", json={"needed": True}, headers=amina_headers)
+    assert flagged.json()["interpreter_needed"] is True
+    handed = api.post(f"/api/cases/{case_id}/assign", json={"key_person_id": omar}, headers=amina_headers)
+    assert (handed.json()["assigned_to"], handed.json()["assigned_to_name"]) == (omar, "Omar")
+    assert api.get(f"/api/cases/{case_id}").status_code == 403, "after handing over, Amina no longer sees it"
+
+    omar_headers = {"X-CSRF-Token": back_office.login("omar")}
+    closed = api.post(f"/api/cases/{case_id}/close", json={"outcome": "referred_ggz"}, headers=omar_headers)
+    assert closed.json()["status"] == "closed"
+    reopened = api.post(f"/api/cases/{case_id}/reopen", headers=omar_headers)
+    assert reopened.json()["status"] == "claimed"
+    again = api.post(f"/api/cases/{case_id}/reopen", headers=omar_headers)
+    assert again.status_code == 409
+    with session_scope(back_office.engine) as session:
+        texts = [row.payload["text"] for row in session.exec(select(OutboxItem).order_by(col(OutboxItem.id)))]
+    assert any("Omar" in text and "Amina" in text for text in texts), "the user is told who takes over"
+    assert amina != omar
+
+
+def test_a_key_person_cannot_assign_a_case_they_do_not_hold(back_office: BackOffice) -> None:
+    back_office.person("amina", languages=["ar"])
+    omar = back_office.person("omar", languages=["ar"])
+    case_id = back_office.case(language="ar")
+    headers = {"X-CSRF-Token": back_office.login("amina")}
+    refused = back_office.client.post(
+        f"/api/cases/{case_id}/assign", json={"key_person_id": omar}, headers=headers
+    )
+    assert refused.status_code == 403
+
+
+def test_the_status_filter_is_checked(back_office: BackOffice) -> None:
+    back_office.person("amina", languages=["ar"])
+    back_office.login("amina")
+    response = back_office.client.get("/api/cases?status=open,lost")
+    assert response.status_code == 422
+    assert "status" in response.json()["detail"]
