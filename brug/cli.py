@@ -7,6 +7,7 @@ import getpass
 import io
 import logging
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,6 +69,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     signals.add_argument("--report", metavar="FILE.jsonl", type=Path, help="evaluate against a labelled file")
     signals.set_defaults(command=_signals)
+
+    flows = commands.add_parser("flows", help="check the conversation flows; list their facts for review")
+    flows_commands = flows.add_subparsers(required=True, metavar="ACTION")
+    flows_check = flows_commands.add_parser(
+        "check", help="find every problem in the flows and their translations (exit status 1 if any)"
+    )
+    flows_check.add_argument("--dir", type=Path, help="flows directory (default: the packaged brug/flows)")
+    flows_check.add_argument(
+        "--locales",
+        type=Path,
+        help="catalogs directory, <language>/LC_MESSAGES/messages.po (default: packaged)",
+    )
+    flows_check.set_defaults(command=_flows_check)
+    flows_facts = flows_commands.add_parser("facts", help="every fact with its source, oldest check first")
+    flows_facts.add_argument("--dir", type=Path, help="flows directory (default: the packaged brug/flows)")
+    flows_facts.set_defaults(command=_flows_facts)
     return parser
 
 
@@ -154,3 +171,48 @@ def _signals(args: argparse.Namespace) -> None:
     stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", line_buffering=True)
     run_stream(stdin, stdout)
     stdout.flush()
+
+
+def _flows_check(args: argparse.Namespace) -> int:
+    from brug.core.flows import FlowError, check, load_flows
+
+    try:
+        flows = load_flows(args.dir)
+    except FlowError as error:
+        problems = list(error.problems)
+    else:
+        problems = check(flows, locales=args.locales)
+    if problems:
+        print("\n".join(problems))
+        return 1
+    nodes = sum(len(flow.nodes) for flow in flows.flows.values())
+    print(f"{len(flows.flows)} flows, {nodes} nodes, {len(flows.facts)} facts: OK")
+    return 0
+
+
+def _flows_facts(args: argparse.Namespace) -> int:
+    from brug.core.flows import FlowError, load_facts
+
+    try:
+        facts = load_facts(args.dir)
+    except FlowError as error:
+        print("\n".join(error.problems))
+        return 1
+    blocks = []
+    for fact in sorted(facts.values(), key=lambda fact: (fact.checked, fact.id)):
+        rows = [("status", fact.status), ("checked", fact.checked.isoformat()), ("source", fact.source)]
+        rows += [("text", fact.text)] + ([("note", fact.note)] if fact.note else [])
+        lines = [fact.id]
+        for name, value in rows:
+            paragraphs = value.splitlines() or [""]
+            wrapped = [line for text in paragraphs for line in _wrap(text) or [""]]
+            first, *rest = wrapped
+            lines.append(f"  {name + ':':<9}{first}")
+            lines.extend(f"{'':<11}{line}" for line in rest)
+        blocks.append("\n".join(lines))
+    print("\n\n".join(blocks) if blocks else "no facts")
+    return 0
+
+
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(text, 90, break_long_words=False, break_on_hyphens=False)
