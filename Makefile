@@ -22,6 +22,7 @@ lint: install
 	$(BIN)/ruff check brug tests benchmarks
 	$(BIN)/ruff format --check brug tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/brug flows check
 
 test: lint
 	$(BIN)/pytest

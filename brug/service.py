@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from brug.api.app import create_app
+from brug.bot.preview import preview_step
 from brug.bot.runtime import BotRuntime
 from brug.bot.webhook import webhook_router
 from brug.core.settings import Settings
@@ -17,7 +18,7 @@ from brug.core.settings import Settings
 def build_app(settings: Settings, engine: Engine) -> FastAPI:
     """The back office, plus the Telegram bot in the same process when a token is set."""
     if settings.telegram_bot_token is None:
-        return create_app(settings, engine)
+        return create_app(settings, engine, preview=preview_step)
     runtime = BotRuntime(settings, engine)
 
     @asynccontextmanager
@@ -30,4 +31,6 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
 
     mode = "webhook" if settings.webhook_mode else "long polling"
     routers = [webhook_router(runtime)] if settings.webhook_mode else []
-    return create_app(settings, engine, telegram_mode=mode, extra_routers=routers, lifespans=[run_bot])
+    return create_app(
+        settings, engine, telegram_mode=mode, extra_routers=routers, lifespans=[run_bot], preview=preview_step
+    )

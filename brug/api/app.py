@@ -15,8 +15,10 @@ from sqlalchemy import Engine
 from brug.api.deps import NotLoggedIn
 from brug.api.pages import render
 from brug.api.routes import admin, api, health, pages
+from brug.api.routes import preview as preview_page
 from brug.core.casework import CaseError
 from brug.core.models import utcnow
+from brug.core.preview import PreviewEngine
 from brug.core.settings import Settings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -42,6 +44,7 @@ def create_app(
     extra_routers: Sequence[APIRouter] = (),
     lifespans: Sequence[Lifespan] = (),
     clock: Callable[[], datetime] = utcnow,
+    preview: PreviewEngine | None = None,
 ) -> FastAPI:
     """`extra_routers` and `lifespans` let the composition root add the bot; this package never imports it."""
 
@@ -63,8 +66,16 @@ def create_app(
     app.state.engine = engine
     app.state.telegram_mode = telegram_mode
     app.state.clock = clock
+    app.state.preview = preview
     app.mount("/static", StaticFiles(directory=str(files("brug.api") / "static")), name="static")
-    for router in (health.router, api.router, pages.router, admin.router, *extra_routers):
+    for router in (
+        health.router,
+        api.router,
+        pages.router,
+        admin.router,
+        preview_page.router,
+        *extra_routers,
+    ):
         app.include_router(router)
     _add_handlers(app)
     return app

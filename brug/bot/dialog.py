@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from enum import StrEnum
 from gettext import NullTranslations
 from types import MappingProxyType
@@ -39,6 +40,9 @@ class State:
     node: str = "start"
     age_group: str | None = None
     data: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # Said in the flows' first questions: who they are and which phase they are in.
+    role: str | None = None
+    phase: str | None = None
 
     def with_data(self, **changes: Any) -> State:
         return replace(self, data=MappingProxyType({**self.data, **changes}))
@@ -52,6 +56,8 @@ class Context:
     recent_concerns: int = 0
     case: CaseState = "none"
     case_id: int | None = None
+    # The user's date today, for the timeline; the engine has no clock of its own.
+    today: date | None = None
 
     @property
     def has_open_case(self) -> bool:
@@ -60,8 +66,11 @@ class Context:
 
 @dataclass(frozen=True)
 class Button:
+    """A button under a message: it sends `data` back to the bot, or, with `url`, opens a web page."""
+
     label: str
-    data: str
+    data: str = ""
+    url: str | None = None
 
 
 Keyboard = tuple[tuple[Button, ...], ...]

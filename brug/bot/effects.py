@@ -32,7 +32,15 @@ def conversation_of(session: Session, user: User) -> Conversation:
 
 
 def state_of(user: User, state_row: Conversation) -> State:
-    return State(user.language, user.language_chosen, state_row.node, user.age_group, dict(state_row.data))
+    return State(
+        user.language,
+        user.language_chosen,
+        state_row.node,
+        user.age_group,
+        dict(state_row.data),
+        role=user.role,
+        phase=user.phase,
+    )
 
 
 def apply_step(
@@ -47,6 +55,7 @@ def apply_step(
     """Write what the engine decided: the new state, outbox rows, cases and check-ins, in this transaction."""
     assert user.id is not None
     user.language, user.language_chosen = result.state.language, result.state.language_chosen
+    user.age_group, user.role, user.phase = result.state.age_group, result.state.role, result.state.phase
     user.updated_at = state_row.updated_at = now
     state_row.node = result.state.node
     state_row.data = {key: value for key, value in result.state.data.items() if value is not None}
@@ -59,7 +68,10 @@ def _apply_output(
     session: Session, user: User, output: Output, *, now: datetime, callback_query_id: str | None
 ) -> None:
     if isinstance(output, Reply):
-        keyboard = [[{"text": b.label, "data": b.data} for b in row] for row in output.buttons]
+        keyboard = [
+            [{"text": b.label, "url": b.url} if b.url else {"text": b.label, "data": b.data} for b in row]
+            for row in output.buttons
+        ]
         enqueue_message(session, user=user, text=output.text, keyboard=keyboard, urgent=output.urgent)
     elif isinstance(output, ButtonAnswer):
         if callback_query_id:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from brug.bot import case_dialog, checkin_dialog, support
+from brug.bot import case_dialog, checkin_dialog, flow_dialog, support
 from brug.bot.dialog import (
     Button,
     ButtonAnswer,
@@ -39,14 +39,13 @@ _GREETING = N_(
 _CHOOSE_LANGUAGE = N_("Choose your language:")
 _LANGUAGE_SET = N_("From now on I will write to you in English. You can change this with /language.")
 _HELP = N_(
-    "What you can do here now:\n"
+    "What you can do here:\n"
+    "/menu – topics: waiting, your dates, after the family arrived, after a rejection, who can help\n"
     "/checkin – let me ask now and then how you are\n"
     "/stop_checkins – stop those questions\n"
     "/language – choose your language\n"
     "/privacy – what we keep about you\n"
-    "/help – this message\n"
-    "\n"
-    "Soon you can also read about waiting for your family here."
+    "/help – this message"
 )
 _PRIVACY = N_(
     "Your privacy:\n"
@@ -56,8 +55,8 @@ _PRIVACY = N_(
     "• We are not the IND, not the police and not the government."
 )
 _FALLBACK = N_(
-    "Thank you for your message. I cannot answer questions in my own words yet. "
-    "This service is still being built."
+    "Thank you for your message. I cannot answer questions in my own words. "
+    "Choose a topic below, or talk to a person from our team."
 )
 _UNKNOWN_COMMAND = N_("I do not know this command.")
 _UNSUPPORTED = N_("I can only read text for now. Please write your message in words.")
@@ -68,6 +67,7 @@ _SEE_HELP = N_("Write /help to see what I can do.")
 _CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED})
 
 COMMANDS: tuple[tuple[str, str], ...] = (
+    ("menu", N_("Topics")),
     ("start", N_("Start again")),
     ("language", N_("Choose your language")),
     ("checkin", N_("Check-in: how are you?")),
@@ -86,7 +86,7 @@ def step(state: State, user_input: Input, catalogs: Catalogs, context: Context |
     if user_input.kind is InputKind.BUTTON:
         return _button(state, user_input.value, context, catalogs)
     if user_input.kind is InputKind.COMMAND:
-        return _command(state, user_input.value, catalogs)
+        return _command(state, user_input.value, context, catalogs)
     if user_input.kind is InputKind.TIMER and user_input.value == "checkin":
         return checkin_dialog.start(state, catalogs)
     if context.case == "joined":
@@ -103,11 +103,15 @@ def _text(state: State, user_input: Input, context: Context, catalogs: Catalogs)
     if user_input.severity == "concern":
         return Step(state, support.concern(state, user_input.categories, context, catalogs))
     _ = catalogs(state.language).gettext
-    return Step(state, [support.offer_person(f"{_(_FALLBACK)}\n\n{_(support.SAFETY_LINE)}", state, catalogs)])
+    menu = flow_dialog.show(state, flow_dialog.MAIN_MENU, context, catalogs)
+    buttons = menu.outputs[0].buttons if isinstance(menu.outputs[0], Reply) else ()
+    return Step(state, [Reply(f"{_(_FALLBACK)}\n\n{_(support.SAFETY_LINE)}", buttons)])
 
 
-def _command(state: State, name: str, catalogs: Catalogs) -> Step:
+def _command(state: State, name: str, context: Context, catalogs: Catalogs) -> Step:
     _ = catalogs(state.language).gettext
+    if name == "menu":
+        return flow_dialog.show(state, flow_dialog.MAIN_MENU, context, catalogs)
     if name == "start":
         greeting = Reply(f"{_(_GREETING)}\n\n{_(_CHOOSE_LANGUAGE)}", language_keyboard())
         return Step(replace(state, node="choose_language"), [greeting])
@@ -126,7 +130,7 @@ def _command(state: State, name: str, catalogs: Catalogs) -> Step:
 
 def _button(state: State, data: str, context: Context, catalogs: Catalogs) -> Step:
     if data.startswith(LANGUAGE_BUTTON_PREFIX) and is_supported(data.removeprefix(LANGUAGE_BUTTON_PREFIX)):
-        return _choose_language(state, data.removeprefix(LANGUAGE_BUTTON_PREFIX), catalogs)
+        return _choose_language(state, data.removeprefix(LANGUAGE_BUTTON_PREFIX), context, catalogs)
     if data == support.PERSON_REQUEST:
         return Step(state, support.person_requested(state, context, catalogs))
     if case_dialog.is_leave_button(data):
@@ -141,22 +145,21 @@ def _button(state: State, data: str, context: Context, catalogs: Catalogs) -> St
         result = checkin_dialog.button(state, data, context, catalogs)
         if result is not None:
             return result
+    flow = flow_dialog.button(state, data, context, catalogs)
+    if flow is not None:
+        return flow
     _ = catalogs(state.language).gettext
-    return Step(state, [ButtonAnswer(_(_STALE_BUTTON)), help_reply(state.language, catalogs)])
+    menu = flow_dialog.show(state, flow_dialog.MAIN_MENU, context, catalogs)
+    return Step(state, [ButtonAnswer(_(_STALE_BUTTON)), *menu.outputs])
 
 
-def _choose_language(state: State, language: str, catalogs: Catalogs) -> Step:
+def _choose_language(state: State, language: str, context: Context, catalogs: Catalogs) -> Step:
+    """The language is set; then the first question of the flows (who are you?), or the main menu."""
     _ = catalogs(language).gettext
-    new_state = replace(state, language=language, language_chosen=True, node="idle")
-    return Step(
-        new_state,
-        [
-            ButtonAnswer(),
-            Reply(_(_LANGUAGE_SET)),
-            help_reply(language, catalogs),
-            SetCommands(tuple((name, _(description)) for name, description in COMMANDS)),
-        ],
-    )
+    chosen = replace(state, language=language, language_chosen=True)
+    first = flow_dialog.show(chosen, flow_dialog.first_node(chosen), context, catalogs)
+    commands = SetCommands(tuple((name, _(description)) for name, description in COMMANDS))
+    return Step(first.state, [ButtonAnswer(), Reply(_(_LANGUAGE_SET)), *first.outputs, commands])
 
 
 def help_reply(language: str, catalogs: Catalogs) -> Reply:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 CONCERN_WINDOW = timedelta(days=7)
+NETHERLANDS = ZoneInfo("Europe/Amsterdam")
 _PRIVATE_ONLY = N_("I only talk in private chats. Please write to me directly.")
 _SORRY = N_("Sorry, something went wrong on our side. Please try again, or write /help.")
 # To key persons, who work in English: not translated.
@@ -148,12 +150,18 @@ def _context(session: Session, user: User, user_input: Input, now: datetime) -> 
     """What the engine needs from the database; commands and timers do not use it, so they skip the
     queries, and only text and buttons need the recent concerns."""
     if user_input.kind not in {InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED}:
-        return Context()
+        return Context(today=_local_date(now))
     open_case = open_case_of(session, user)
     case, case_id = _case_state(open_case), open_case.id if open_case else None
     if user_input.kind is InputKind.UNSUPPORTED:
-        return Context(case=case, case_id=case_id)
-    return Context(recent_concerns=_recent_concerns(session, user, now), case=case, case_id=case_id)
+        return Context(case=case, case_id=case_id, today=_local_date(now))
+    concerns = _recent_concerns(session, user, now)
+    return Context(recent_concerns=concerns, case=case, case_id=case_id, today=_local_date(now))
+
+
+def _local_date(now: datetime) -> date:
+    """Today where our users live: the timeline counts Dutch calendar days."""
+    return now.astimezone(NETHERLANDS).date()
 
 
 def _case_state(case: Case | None) -> CaseState:

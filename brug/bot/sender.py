@@ -138,7 +138,12 @@ def _keyboard(rows: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup |
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(button["text"], callback_data=button["data"]) for button in row]
+            [
+                InlineKeyboardButton(button["text"], url=button["url"])
+                if "url" in button
+                else InlineKeyboardButton(button["text"], callback_data=button["data"])
+                for button in row
+            ]
             for row in rows
         ]
     )

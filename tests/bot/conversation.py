@@ -58,7 +58,12 @@ async def choose_language(fake: FakeBotAPI, chat_id: int, language: str) -> None
 
 def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
     rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [(button["text"], button["callback_data"]) for row in rows for button in row]
+    return [
+        (button["text"], button["callback_data"])
+        for row in rows
+        for button in row
+        if "callback_data" in button
+    ]
 
 
 async def wait_for_message(fake: FakeBotAPI, chat_id: int, text: str, after: int = 0) -> dict[str, Any]:

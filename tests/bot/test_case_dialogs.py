@@ -24,6 +24,7 @@ from brug.bot.engine import _FALLBACK as FALLBACK
 from brug.bot.engine import _UNSUPPORTED as UNSUPPORTED
 from brug.bot.engine import help_reply, step
 from brug.core import casework
+from brug.core.flows import load_flows
 from brug.core.i18n import translations
 
 LANGUAGES = ["en", "ar"]
@@ -34,6 +35,11 @@ CRISIS = Input(InputKind.TEXT, "…", "urgent", ("crisis",))
 PHOTO = Input(InputKind.UNSUPPORTED)
 LEAVE = Input(InputKind.BUTTON, casework.LEAVE_CASE)
 ACKNOWLEDGED = {case_dialog.ACKNOWLEDGED: True}
+# Text the bot does not understand gets the main menu, whose "talk to a person" is the usual offer.
+MAIN_MENU_DATA = tuple(
+    support.PERSON_REQUEST if button.action == "request_person" else f"f:main.menu:{index}"
+    for index, button in enumerate(load_flows().node("main.menu").buttons)
+)
 
 
 def replies(outputs: Sequence[Output]) -> list[Reply]:
@@ -91,17 +97,17 @@ ROWS = {
         "waiting", CRISIS, (support.CRISIS,), opens=(OpenCase("urgent", "crisis_signal"),)
     ),
     "waiting: a photo gets the usual answer": Row("waiting", PHOTO, (UNSUPPORTED,)),
-    "none: text gets the usual answer and the offer": Row(
+    "none: text gets the usual answer and the main menu": Row(
         "none",
         PLAIN,
         (FALLBACK,),
-        buttons=(support.PERSON_REQUEST,),
+        buttons=MAIN_MENU_DATA,
     ),
     "none: an old acknowledgement is forgotten": Row(
         "none",
         PLAIN,
         (FALLBACK,),
-        buttons=(support.PERSON_REQUEST,),
+        buttons=MAIN_MENU_DATA,
         data=tuple(ACKNOWLEDGED.items()),
     ),
 }

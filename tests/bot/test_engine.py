@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from brug.bot.dialog import ButtonAnswer, Input, InputKind, Reply, SetCommands, State
 from brug.bot.engine import language_keyboard, step
+from brug.core.flows import load_flows
 from brug.core.i18n import translations
 
 START = Input(InputKind.COMMAND, "start")
@@ -46,16 +47,28 @@ def test_callback_data_fits_telegram_and_is_ascii() -> None:
 
 def test_tapping_a_language_switches_everything_to_it() -> None:
     result = step(State("en"), Input(InputKind.BUTTON, "lang:ar"), translations)
-    assert result.state == State("ar", language_chosen=True, node="idle")
+    assert result.state == State("ar", language_chosen=True, node="main.who"), "then: who are you?"
     assert isinstance(result.outputs[0], ButtonAnswer)
     ar = translations("ar").gettext
     confirmation = "From now on I will write to you in English. You can change this with /language."
     assert texts(result.outputs)[0] == ar(confirmation)
     assert "العربية" in texts(result.outputs)[0]
     commands = next(output for output in result.outputs if isinstance(output, SetCommands))
-    assert [name for name, _ in commands.commands] == ["start", "language", "checkin", "help", "privacy"]
-    assert commands.commands[1][1] == ar("Choose your language")
-    assert all(len(description) <= 256 and name.isascii() for name, description in commands.commands)
+    assert [name for name, _ in commands.commands] == [
+        "menu",
+        "start",
+        "language",
+        "checkin",
+        "help",
+        "privacy",
+    ]
+    assert commands.commands[2][1] == ar("Choose your language")
+    assert texts(result.outputs)[1].startswith(ar(load_flows().node("main.who").text_for(None)))
+
+
+def test_a_person_who_said_who_they_are_gets_the_main_menu_after_choosing_a_language() -> None:
+    result = step(State("en", role="referent"), Input(InputKind.BUTTON, "lang:nl"), translations)
+    assert result.state.node == "main.menu"
 
 
 def test_the_chosen_language_stays_for_other_commands() -> None:
@@ -75,7 +88,9 @@ def test_free_text_gets_a_kind_answer_crisis_numbers_and_a_person_one_tap_away()
     (reply,) = step(State("fa_AF"), Input(InputKind.TEXT, "سلام"), translations).outputs
     assert isinstance(reply, Reply)
     assert "113" in reply.text and "0800-0113" in reply.text and "112" in reply.text
-    assert [button.data for row in reply.buttons for button in row] == ["person:request"]
+    data = [button.data for row in reply.buttons for button in row]
+    assert "person:request" in data, "a person is one tap away"
+    assert all(d.startswith("f:main.menu:") for d in data if d != "person:request"), "and the main menu"
 
 
 def test_stale_or_unknown_buttons_are_explained_not_ignored() -> None:
