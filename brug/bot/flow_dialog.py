@@ -122,7 +122,7 @@ def text(node: Node, state: State, context: Context, catalogs: Catalogs, flows: 
     values = {}
     if node.render is not None:
         values = RENDERERS[node.render](dict(state.data), context.today or date.today(), state.language)
-    return flows.message(node, state.role, catalogs(state.language).gettext, values)
+    return flows.message(node, state.role, catalogs(state.language).gettext, values, language=state.language)
 
 
 def keyboard(node: Node, state: State, catalogs: Catalogs) -> Keyboard:

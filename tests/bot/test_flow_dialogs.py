@@ -13,6 +13,7 @@ from brug.bot.dialog import Context, Input, InputKind, OpenCase, Reply, State, S
 from brug.bot.engine import step
 from brug.bot.flow_dialog import DATE_PREFIX, NOT_IN_THE_FUTURE
 from brug.core.flows import load_flows
+from brug.core.flows.loader import CONTESTED_NOTE
 from brug.core.flows.renderers import format_day
 from brug.core.i18n import translations
 from brug.core.timeline import apply_until, decision_due, decision_due_extended
@@ -161,3 +162,36 @@ def test_the_help_directory_links_open_websites() -> None:
     assert chat.last is not None
     urls = [b.url for row in chat.last.buttons for b in row if b.url]
     assert urls and all(url.startswith("https://") for url in urls)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_contested_fact_says_when_it_was_checked(language: str) -> None:
+    flows = load_flows()
+    contested = [flows.facts[f] for f in flows.node("timeline.from_permit").facts]
+    contested = [fact for fact in contested if fact.status == "contested"]
+    assert contested, "the timeline mentions the 2026 change, which is contested"
+    chat = Chat(language)
+    chat.send(Input(InputKind.COMMAND, "menu"))
+    chat.tap("My timeline")
+    chat.tap("The day I got my permit")
+    result = chat.pick(date(2026, 10, 1))
+    note = translations(language).gettext(CONTESTED_NOTE).split("{")[0]
+    assert note in result
+    assert format_day(contested[0].checked, language) in result
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_after_the_family_arrived(language: str) -> None:
+    chat = Chat(language)
+    chat.send(Input(InputKind.COMMAND, "menu"))
+    assert chat.tap("After the family arrived").startswith(says(language, "arrived.menu"))
+    menu = load_flows().node("arrived.menu")
+    first = next(b for b in menu.buttons if b.goto and b.goto.startswith("arrived."))
+    assert first.goto is not None
+    assert chat.tap(first.label).startswith(says(language, first.goto))
+    assert chat.last is not None
+    labels = [b.label for row in chat.last.buttons for b in row]
+    assert (
+        translations(language).gettext("Main menu") in labels
+        or translations(language).gettext("Back") in labels
+    )

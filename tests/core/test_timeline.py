@@ -57,7 +57,7 @@ def test_the_timeline_renderer_writes_dates_for_the_language() -> None:
     assert timeline(data, date(2026, 4, 1), "en") == {
         "permit_date": "January 15, 2026",
         "apply_until": "April 15, 2026",
-        "days_left_to_apply": "14",
+        "days_left_to_apply": "15",
         "applied_date": "March 10, 2026",
         "decision_due": "June 10, 2026",
         "decision_due_extended": "September 10, 2026",
@@ -74,6 +74,8 @@ def test_the_timeline_renderer_without_dates_or_after_the_deadline() -> None:
     assert timeline({}, date(2026, 4, 1), "en") == dict.fromkeys(FIELDS["timeline"], MISSING)
     late = timeline({"permit_date": "2025-01-15"}, date(2026, 4, 1), "en")
     assert late["days_left_to_apply"] == "0"
+    last_day = timeline({"permit_date": "2026-01-15"}, date(2026, 4, 15), "en")
+    assert (last_day["apply_until"], last_day["days_left_to_apply"]) == ("April 15, 2026", "1")
     assert late["decision_due"] == late["applied_date"] == MISSING
     assert timeline({"permit_date": "15-01-2026"}, date(2026, 4, 1), "en")["permit_date"] == MISSING
 

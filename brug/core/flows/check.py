@@ -256,7 +256,9 @@ def _catalog(flows: FlowSet, language: str, root: Path | Traversable) -> Iterato
     for node in flows.nodes():
         for role in node.say:
             try:
-                text = flows.message(node, role, lambda msgid: shown.get(msgid, msgid), values)
+                text = flows.message(
+                    node, role, lambda msgid: shown.get(msgid, msgid), values, language=language
+                )
             except (ValueError, IndexError, AttributeError, KeyError):
                 continue  # reported by _placeholders
             length = len(text.encode("utf-16-le")) // 2

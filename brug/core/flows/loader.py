@@ -23,12 +23,15 @@ import yaml  # type: ignore[import-untyped, unused-ignore]
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from brug.core.flows.renderers import format_day
 from brug.core.flows.schema import DuplicateKeyError, FactsFile, FlowModel, UniqueKeyLoader
+from brug.core.i18n import N_
 
 FACTS_FILE: Final = "facts.yaml"
 ROOT: Final = "main.menu"
 
 _EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
+CONTESTED_NOTE: Final = N_("This is unclear or is changing. Checked on {date}.")
 
 
 class FlowError(Exception):
@@ -123,6 +126,7 @@ class FlowSet:
         role: str | None,
         translate: Callable[[str], str],
         values: Mapping[str, str] = _EMPTY,
+        language: str = "en",
     ) -> str:
         """The text of a node as the user sees it: `say` for the role, formatted with the renderer's values,
         then each fact as its own paragraph.
@@ -135,8 +139,21 @@ class FlowSet:
             text = translate(msgid).format_map(values)
         except (KeyError, ValueError, IndexError, AttributeError):
             text = msgid.format_map(values)
-        paragraphs = [text, *(translate(self.facts[fact].text) for fact in node.facts)]
+        paragraphs = [text, *(self._fact_text(self.facts[fact], translate, language) for fact in node.facts)]
         return "\n\n".join(paragraphs)
+
+    @staticmethod
+    def _fact_text(fact: Fact, translate: Callable[[str], str], language: str) -> str:
+        """A contested fact says so, with the day it was checked: the law may have moved since."""
+        text = translate(fact.text)
+        if fact.status != "contested":
+            return text
+        note = translate(CONTESTED_NOTE)
+        try:
+            note = note.format(date=format_day(fact.checked, language))
+        except (KeyError, ValueError, IndexError):
+            note = CONTESTED_NOTE.format(date=format_day(fact.checked, language))
+        return f"{text}\n({note})"
 
 
 def load_flows(directory: Path | Traversable | None = None) -> FlowSet:

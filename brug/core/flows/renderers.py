@@ -56,7 +56,8 @@ def timeline(data: Mapping[str, str], today: date, language: str) -> dict[str, s
     permit = _stored_date(data, "permit_date")
     applied = _stored_date(data, "applied_date")
     until = tl.apply_until(permit) if permit is not None else None
-    days_left = MISSING if until is None else str(max(0, tl.days_between(today, until)))
+    # Today counts: on the last day one day is left (a 0 there would read as "too late").
+    days_left = MISSING if until is None else str(max(0, tl.days_between(today, until) + 1))
     return {
         "permit_date": format_day(permit, language),
         "apply_until": format_day(until, language),
