@@ -41,6 +41,7 @@ _LANGUAGE_SET = N_("From now on I will write to you in English. You can change t
 _HELP = N_(
     "What you can do here:\n"
     "/menu – topics: waiting, your dates, after the family arrived, after a rejection, who can help\n"
+    "/person – talk to a person from our team\n"
     "/checkin – let me ask now and then how you are\n"
     "/stop_checkins – stop those questions\n"
     "/language – choose your language\n"
@@ -68,6 +69,7 @@ _CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", N_("Topics")),
+    ("person", N_("Talk to a person")),
     ("start", N_("Start again")),
     ("language", N_("Choose your language")),
     ("checkin", N_("Check-in: how are you?")),
@@ -112,6 +114,8 @@ def _command(state: State, name: str, context: Context, catalogs: Catalogs) -> S
     _ = catalogs(state.language).gettext
     if name == "menu":
         return flow_dialog.show(state, flow_dialog.MAIN_MENU, context, catalogs)
+    if name == "person":
+        return Step(state, support.person_requested(state, context, catalogs)[1:])
     if name == "start":
         greeting = Reply(f"{_(_GREETING)}\n\n{_(_CHOOSE_LANGUAGE)}", language_keyboard())
         return Step(replace(state, node="choose_language"), [greeting])

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 CONCERN_WINDOW = timedelta(days=7)
 NETHERLANDS = ZoneInfo("Europe/Amsterdam")
+_CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED})
 _PRIVATE_ONLY = N_("I only talk in private chats. Please write to me directly.")
 _SORRY = N_("Sorry, something went wrong on our side. Please try again, or write /help.")
 # To key persons, who work in English: not translated.
@@ -149,7 +150,11 @@ def _link_key_person(session: Session, payload: dict[str, Any], now: datetime) -
 def _context(session: Session, user: User, user_input: Input, now: datetime) -> Context:
     """What the engine needs from the database; commands and timers do not use it, so they skip the
     queries, and only text and buttons need the recent concerns."""
-    if user_input.kind not in {InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED}:
+    asks_for_a_person = user_input.kind is InputKind.COMMAND and user_input.value == "person"
+    if (
+        user_input.kind not in {InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED}
+        and not asks_for_a_person
+    ):
         return Context(today=_local_date(now))
     open_case = open_case_of(session, user)
     case, case_id = _case_state(open_case), open_case.id if open_case else None

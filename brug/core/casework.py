@@ -224,6 +224,8 @@ def reopen(session: Session, actor: KeyPerson, case: Case, now: datetime) -> Non
     if other is not None:
         raise CaseError(Problem.CONFLICT, f"this person already has an open case: {other}")
     case.status = CaseStatus.CLAIMED if case.assigned_to is not None else CaseStatus.OPEN
+    if case.assigned_to is None:
+        case.notified_at = None  # nobody holds it: key persons are told again
     case.closed_at = case.outcome = None
     case.updated_at = now
     session.add(case)

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from brug.bot.dialog import ButtonAnswer, Input, InputKind, Reply, SetCommands, State
+from brug.bot.dialog import ButtonAnswer, Context, Input, InputKind, OpenCase, Reply, SetCommands, State
 from brug.bot.engine import language_keyboard, step
 from brug.core.flows import load_flows
 from brug.core.i18n import translations
@@ -56,13 +56,14 @@ def test_tapping_a_language_switches_everything_to_it() -> None:
     commands = next(output for output in result.outputs if isinstance(output, SetCommands))
     assert [name for name, _ in commands.commands] == [
         "menu",
+        "person",
         "start",
         "language",
         "checkin",
         "help",
         "privacy",
     ]
-    assert commands.commands[2][1] == ar("Choose your language")
+    assert commands.commands[3][1] == ar("Choose your language")
     assert texts(result.outputs)[1].startswith(ar(load_flows().node("main.who").text_for(None)))
 
 
@@ -106,3 +107,12 @@ def test_stickers_and_photos_get_a_clear_message() -> None:
     (reply,) = step(State("en"), Input(InputKind.UNSUPPORTED), translations).outputs
     assert isinstance(reply, Reply)
     assert "only read text" in reply.text
+
+
+def test_the_person_command_asks_for_a_person_once() -> None:
+    first = step(State("nl", True, "idle"), Input(InputKind.COMMAND, "person"), translations)
+    assert OpenCase("normal", "asked_for_person") in first.outputs
+    again = step(
+        State("nl", True, "idle"), Input(InputKind.COMMAND, "person"), translations, Context(case="waiting")
+    )
+    assert not any(isinstance(output, OpenCase) for output in again.outputs)

@@ -53,8 +53,9 @@ async def test_start_choose_a_language_and_keep_it_after_a_restart(
         commands = await fake_telegram.await_for(
             lambda: fake_telegram.commands(chat_id=CHAT), what="chat commands"
         )
-        assert [c["command"] for c in commands] == ["menu", "start", "language", "checkin", "help", "privacy"]
-        assert commands[4]["description"] == ti("What I can do")
+        names = [c["command"] for c in commands]
+        assert names == ["menu", "person", "start", "language", "checkin", "help", "privacy"]
+        assert commands[5]["description"] == ti("What I can do")
         assert [call.params["callback_query_id"] for call in fake_telegram.calls("answerCallbackQuery")]
     finally:
         await runtime.stop()
