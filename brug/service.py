@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from telegram.error import RetryAfter
 
 from brug.api.app import create_app
 from brug.bot.preview import preview_step
 from brug.bot.runtime import BotRuntime
 from brug.bot.webhook import webhook_router
 from brug.core.settings import Settings
+
+# /healthz asks Telegram at most once per TELEGRAM_CHECK_TTL, however often a load balancer polls it.
+TELEGRAM_CHECK_TIMEOUT = 2.0
+TELEGRAM_CHECK_TTL = 15.0
+
+
+def cached_check(
+    probe: Callable[[], Awaitable[object]],
+    *,
+    timeout: float = TELEGRAM_CHECK_TIMEOUT,
+    ttl: float = TELEGRAM_CHECK_TTL,
+    clock: Callable[[], float] = time.monotonic,
+) -> Callable[[], Awaitable[bool]]:
+    """Run `probe` within `timeout`; its answer (reachable or not) is reused for `ttl` seconds.
+
+    Concurrent callers share one probe. A 429 (RetryAfter) means Telegram answered, so it counts as ok.
+    """
+    lock = asyncio.Lock()
+    last: tuple[float, bool] | None = None
+
+    async def check() -> bool:
+        nonlocal last
+        async with lock:
+            if last is not None and clock() - last[0] < ttl:
+                return last[1]
+            try:
+                await asyncio.wait_for(probe(), timeout=timeout)
+                reachable = True
+            except RetryAfter:
+                reachable = True
+            except Exception:  # timeout, network, a refused token: all mean "the bot cannot reach it"
+                reachable = False
+            last = (clock(), reachable)
+            return reachable
+
+    return check
 
 
 def build_app(settings: Settings, engine: Engine) -> FastAPI:
@@ -29,8 +68,22 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
         finally:
             await runtime.stop()
 
+    def get_me() -> Awaitable[object]:
+        return runtime.bot.get_me(
+            read_timeout=TELEGRAM_CHECK_TIMEOUT,
+            write_timeout=TELEGRAM_CHECK_TIMEOUT,
+            connect_timeout=TELEGRAM_CHECK_TIMEOUT,
+            pool_timeout=TELEGRAM_CHECK_TIMEOUT,
+        )
+
     mode = "webhook" if settings.webhook_mode else "long polling"
     routers = [webhook_router(runtime)] if settings.webhook_mode else []
     return create_app(
-        settings, engine, telegram_mode=mode, extra_routers=routers, lifespans=[run_bot], preview=preview_step
+        settings,
+        engine,
+        telegram_mode=mode,
+        extra_routers=routers,
+        lifespans=[run_bot],
+        preview=preview_step,
+        telegram_check=cached_check(get_me),
     )

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from importlib.resources import files
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from brug.api.deps import NotLoggedIn
 from brug.api.pages import render
-from brug.api.routes import admin, api, health, pages
+from brug.api.routes import admin, api, health, metrics, pages
 from brug.api.routes import preview as preview_page
 from brug.core.casework import CaseError
 from brug.core.models import utcnow
@@ -45,8 +48,11 @@ def create_app(
     lifespans: Sequence[Lifespan] = (),
     clock: Callable[[], datetime] = utcnow,
     preview: PreviewEngine | None = None,
+    telegram_check: Callable[[], Awaitable[bool]] | None = None,
 ) -> FastAPI:
-    """`extra_routers` and `lifespans` let the composition root add the bot; this package never imports it."""
+    """`extra_routers` and `lifespans` let the composition root add the bot; this package never imports it.
+
+    `telegram_check` answers whether Telegram is reachable, for /healthz; None when no bot runs."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,9 +73,11 @@ def create_app(
     app.state.telegram_mode = telegram_mode
     app.state.clock = clock
     app.state.preview = preview
+    app.state.telegram_check = telegram_check
     app.mount("/static", StaticFiles(directory=str(files("brug.api") / "static")), name="static")
     for router in (
         health.router,
+        metrics.router,
         api.router,
         pages.router,
         admin.router,
@@ -90,6 +98,12 @@ def _add_handlers(app: FastAPI) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> Response:
+        """FastAPI's own handler echoes the input back; a lone surrogate in it cannot be encoded (a 500)."""
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True, default=str)
+        return Response(body, status_code=422, media_type="application/json")
 
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, _exc: NotLoggedIn) -> Response:

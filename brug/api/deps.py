@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from sqlmodel import Session
 
 from brug.core.db import session_scope
@@ -19,6 +19,10 @@ from brug.core.staff import session_of
 SESSION_COOKIE = "brug_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+# Row ids as the database holds them: a larger number would overflow the database integer (a 500),
+# not just miss.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def same_secret(given: str, expected: str) -> bool:

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from brug.api.deps import MAX_ROW_ID
 from brug.core.casework import CLOSING_OUTCOMES, MAX_REPLY_LENGTH
 
 
+def _storable(value: str) -> str:
+    """The database takes neither NUL nor a lone surrogate (JSON can carry both): a 422, not a 500."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+
+
 class Credentials(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=1024)
 
 
 class SessionInfo(BaseModel):
@@ -53,7 +68,7 @@ class CaseDetail(CaseSummary):
 
 
 class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_REPLY_LENGTH)
+    text: Text = Field(min_length=1, max_length=MAX_REPLY_LENGTH)
 
 
 class CloseIn(BaseModel):
@@ -61,11 +76,11 @@ class CloseIn(BaseModel):
 
 
 class AssignIn(BaseModel):
-    key_person_id: int
+    key_person_id: int = Field(ge=1, le=MAX_ROW_ID)
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_REPLY_LENGTH)
+    text: Text = Field(min_length=1, max_length=MAX_REPLY_LENGTH)
 
 
 class InterpreterIn(BaseModel):
@@ -78,3 +93,9 @@ class Accepted(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class Unprocessable(BaseModel):
+    """A 422: FastAPI's list of field errors, or one sentence (a bad filter, an invalid case action)."""
+
+    detail: str | list[dict[str, Any]]

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import func
@@ -25,6 +25,7 @@ from brug.api.charts import PALETTE, bar_chart, grouped_bar_chart, line_chart
 from brug.api.deps import (
     NowDep,
     PageStaffDep,
+    RowId,
     SessionDep,
     SettingsDep,
     Staff,
@@ -58,8 +59,6 @@ _ONCE_SHAPES = {
     "link": re.compile(r"^[0-9]{8}$"),
     "invite": re.compile(r"^kp[A-Za-z0-9_-]{1,62}$"),
 }
-# Row ids as the database holds them (a larger number would overflow SQLite's integer, not just miss).
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 AUDIT_PAGE_SIZE = 100
 MAX_TITLE_LENGTH = 80
 MAX_NAME_LENGTH = 120

@@ -11,6 +11,7 @@ from brug.api.deps import (
     SESSION_COOKIE,
     ApiStaffDep,
     NowDep,
+    RowId,
     SessionDep,
     SettingsDep,
     Staff,
@@ -27,6 +28,7 @@ from brug.api.schemas import (
     Problem,
     ReplyIn,
     SessionInfo,
+    Unprocessable,
 )
 from brug.api.views import detail, summaries
 from brug.core import casework
@@ -38,6 +40,8 @@ ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": Problem, "description": "not logged in"},
     403: {"model": Problem, "description": "not yours, or a missing CSRF token"},
     404: {"model": Problem, "description": "no such case"},
+    409: {"model": Problem, "description": "the case is not in a state for this"},
+    422: {"model": Unprocessable, "description": "invalid input"},
 }
 
 
@@ -57,7 +61,10 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/session", responses={401: {"model": Problem}, 429: {"model": Problem}})
+@router.post(
+    "/session",
+    responses={401: {"model": Problem}, 422: {"model": Unprocessable}, 429: {"model": Problem}},
+)
 def create_session(
     credentials: Credentials,
     request: Request,
@@ -116,14 +123,14 @@ def list_cases(
 
 @router.get("/cases/{case_id}", responses=ERRORS)
 def get_case(
-    case_id: int, staff: ApiStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
+    case_id: RowId, staff: ApiStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
 ) -> CaseDetail:
     return detail(session, _case(session, staff, case_id, now), settings)
 
 
 @router.post("/cases/{case_id}/claim", responses=ERRORS)
 def claim_case(
-    case_id: int, staff: ApiStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
+    case_id: RowId, staff: ApiStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
 ) -> CaseSummary:
     case = _case(session, staff, case_id, now)
     casework.claim(session, staff.person, case, now)
@@ -132,7 +139,7 @@ def claim_case(
 
 @router.post("/cases/{case_id}/reply", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
 def reply_to_case(
-    case_id: int, body: ReplyIn, staff: ApiStaffDep, session: SessionDep, now: NowDep
+    case_id: RowId, body: ReplyIn, staff: ApiStaffDep, session: SessionDep, now: NowDep
 ) -> Accepted:
     """Queued for the user's Telegram chat; 202 because Telegram has not confirmed it yet."""
     casework.reply(session, staff.person, _case(session, staff, case_id, now), body.text, now)
@@ -141,7 +148,7 @@ def reply_to_case(
 
 @router.post("/cases/{case_id}/close", responses=ERRORS)
 def close_case(
-    case_id: int, body: CloseIn, staff: ApiStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
+    case_id: RowId, body: CloseIn, staff: ApiStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
 ) -> CaseSummary:
     case = _case(session, staff, case_id, now)
     casework.close(session, staff.person, case, body.outcome, now)
@@ -150,7 +157,7 @@ def close_case(
 
 @router.post("/cases/{case_id}/reopen", responses=ERRORS)
 def reopen_case(
-    case_id: int, staff: ApiStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
+    case_id: RowId, staff: ApiStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
 ) -> CaseSummary:
     case = _case(session, staff, case_id, now)
     casework.reopen(session, staff.person, case, now)
@@ -159,7 +166,12 @@ def reopen_case(
 
 @router.post("/cases/{case_id}/assign", responses=ERRORS)
 def assign_case(
-    case_id: int, body: AssignIn, staff: ApiStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
+    case_id: RowId,
+    body: AssignIn,
+    staff: ApiStaffDep,
+    session: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
 ) -> CaseSummary:
     case = _case(session, staff, case_id, now)
     casework.assign(session, staff.person, case, body.key_person_id, now)
@@ -168,7 +180,7 @@ def assign_case(
 
 @router.post("/cases/{case_id}/notes", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 def add_note(
-    case_id: int, body: NoteIn, staff: ApiStaffDep, session: SessionDep, now: NowDep
+    case_id: RowId, body: NoteIn, staff: ApiStaffDep, session: SessionDep, now: NowDep
 ) -> dict[str, int]:
     note = casework.add_note(session, staff.person, _case(session, staff, case_id, now), body.text, now)
     session.flush()
@@ -178,7 +190,7 @@ def add_note(
 
 @router.post("/cases/{case_id}/interpreter", responses=ERRORS)
 def set_interpreter(
-    case_id: int,
+    case_id: RowId,
     body: InterpreterIn,
     staff: ApiStaffDep,
     session: SessionDep,
@@ -190,7 +202,7 @@ def set_interpreter(
     return summaries(session, [case], settings)[0]
 
 
-def _case(session: SessionDep, staff: Staff, case_id: int, now: NowDep) -> Case:
+def _case(session: SessionDep, staff: Staff, case_id: RowId, now: NowDep) -> Case:
     return casework.case_for(session, staff.person, case_id, now)
 
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from brug.api.charts import line_chart
 from brug.api.deps import (
     SESSION_COOKIE,
     NowDep,
     PageStaffDep,
+    RowId,
     SessionDep,
     SettingsDep,
     Staff,
@@ -28,10 +31,12 @@ from brug.core import casework
 from brug.core.keypersons import AccountError
 from brug.core.languages import RIGHT_TO_LEFT
 from brug.core.models import CannedReply, Case, KeyPerson
+from brug.core.settings import Settings
 from brug.core.staff import LoginFailed, LoginThrottled, first_coordinator, log_in, log_out, valid_setup_token
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "brug_login_csrf"
+# A missing field is treated like a wrong one: 403, not a validation error.
 CsrfField = Annotated[str, Form()]
 
 
@@ -48,7 +53,15 @@ def _login_form(
     response = render(
         request, template, None, status_code=status_code, error=error, login_csrf=token, **context
     )
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    settings: Settings = request.app.state.settings
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/",
+    )
     return response
 
 
@@ -59,7 +72,10 @@ def _check_login_csrf(request: Request, token: str) -> None:
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only a path here: browsers take `/\\evil.example` and `/<tab>/evil.example` for `//evil.example`."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return "/" if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target) else target
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -75,7 +91,7 @@ def login(
     settings: SettingsDep,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
-    csrf_token: CsrfField,
+    csrf_token: CsrfField = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     _check_login_csrf(request, csrf_token)
@@ -105,7 +121,9 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, staff: PageStaffDep, session: SessionDep, csrf_token: CsrfField) -> Response:
+def logout(
+    request: Request, staff: PageStaffDep, session: SessionDep, csrf_token: CsrfField = ""
+) -> Response:
     check_csrf(staff, csrf_token)
     log_out(session, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
@@ -136,7 +154,7 @@ def setup(
     username: Annotated[str, Form()],
     name: Annotated[str, Form()],
     password: Annotated[str, Form()],
-    csrf_token: CsrfField,
+    csrf_token: CsrfField = "",
     languages: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     _check_login_csrf(request, csrf_token)
@@ -175,7 +193,7 @@ def queue_page(
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(
     request: Request,
-    case_id: int,
+    case_id: RowId,
     staff: PageStaffDep,
     session: SessionDep,
     now: NowDep,
@@ -229,105 +247,78 @@ def _case_page(
     )
 
 
-def _back(case_id: int) -> Response:
-    return RedirectResponse(f"/cases/{case_id}", status_code=status.HTTP_303_SEE_OTHER)
+@dataclass(frozen=True)
+class CaseForm:
+    """A form posted on a case page: the CSRF field is checked and the case is one the key person may see."""
+
+    staff: Staff
+    case: Case
+    session: Session
+    now: datetime
+
+    @property
+    def person(self) -> KeyPerson:
+        return self.staff.person
+
+    def back(self) -> Response:
+        return RedirectResponse(f"/cases/{self.case.id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _case_form(
+    case_id: RowId, staff: PageStaffDep, session: SessionDep, now: NowDep, csrf_token: CsrfField = ""
+) -> CaseForm:
+    check_csrf(staff, csrf_token)
+    return CaseForm(staff, casework.case_for(session, staff.person, case_id, now), session, now)
+
+
+CaseFormDep = Annotated[CaseForm, Depends(_case_form)]
 
 
 @router.post("/cases/{case_id}/claim")
-def claim(
-    case_id: int, staff: PageStaffDep, session: SessionDep, now: NowDep, csrf_token: CsrfField
-) -> Response:
-    check_csrf(staff, csrf_token)
-    casework.claim(session, staff.person, casework.case_for(session, staff.person, case_id, now), now)
-    return _back(case_id)
+def claim(form: CaseFormDep) -> Response:
+    casework.claim(form.session, form.person, form.case, form.now)
+    return form.back()
 
 
 @router.post("/cases/{case_id}/reply")
-def reply(
-    case_id: int,
-    staff: PageStaffDep,
-    session: SessionDep,
-    now: NowDep,
-    csrf_token: CsrfField,
-    text: Annotated[str, Form()],
-) -> Response:
-    check_csrf(staff, csrf_token)
-    casework.reply(session, staff.person, casework.case_for(session, staff.person, case_id, now), text, now)
-    return _back(case_id)
+def reply(form: CaseFormDep, text: Annotated[str, Form()]) -> Response:
+    casework.reply(form.session, form.person, form.case, text, form.now)
+    return form.back()
 
 
 @router.post("/cases/{case_id}/close")
-def close(
-    case_id: int,
-    staff: PageStaffDep,
-    session: SessionDep,
-    now: NowDep,
-    csrf_token: CsrfField,
-    outcome: Annotated[str, Form()],
-) -> Response:
-    check_csrf(staff, csrf_token)
-    casework.close(
-        session, staff.person, casework.case_for(session, staff.person, case_id, now), outcome, now
-    )
-    return _back(case_id)
+def close(form: CaseFormDep, outcome: Annotated[str, Form()]) -> Response:
+    casework.close(form.session, form.person, form.case, outcome, form.now)
+    return form.back()
 
 
 @router.post("/cases/{case_id}/reopen")
-def reopen(
-    case_id: int, staff: PageStaffDep, session: SessionDep, now: NowDep, csrf_token: CsrfField
-) -> Response:
-    check_csrf(staff, csrf_token)
-    casework.reopen(session, staff.person, casework.case_for(session, staff.person, case_id, now), now)
-    return _back(case_id)
+def reopen(form: CaseFormDep) -> Response:
+    casework.reopen(form.session, form.person, form.case, form.now)
+    return form.back()
 
 
 @router.post("/cases/{case_id}/assign")
-def assign(
-    case_id: int,
-    staff: PageStaffDep,
-    session: SessionDep,
-    now: NowDep,
-    csrf_token: CsrfField,
-    key_person_id: Annotated[int, Form()],
-) -> Response:
-    check_csrf(staff, csrf_token)
-    case = casework.case_for(session, staff.person, case_id, now)
-    casework.assign(session, staff.person, case, key_person_id, now)
+def assign(form: CaseFormDep, key_person_id: Annotated[int, Form()]) -> Response:
+    casework.assign(form.session, form.person, form.case, key_person_id, form.now)
     # A key person who handed the case over may no longer see it.
     return (
-        _back(case_id) if staff.coordinator else RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+        form.back()
+        if form.staff.coordinator
+        else RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
     )
 
 
 @router.post("/cases/{case_id}/notes")
-def add_note(
-    case_id: int,
-    staff: PageStaffDep,
-    session: SessionDep,
-    now: NowDep,
-    csrf_token: CsrfField,
-    text: Annotated[str, Form()],
-) -> Response:
-    check_csrf(staff, csrf_token)
-    casework.add_note(
-        session, staff.person, casework.case_for(session, staff.person, case_id, now), text, now
-    )
-    return _back(case_id)
+def add_note(form: CaseFormDep, text: Annotated[str, Form()]) -> Response:
+    casework.add_note(form.session, form.person, form.case, text, form.now)
+    return form.back()
 
 
 @router.post("/cases/{case_id}/interpreter")
-def interpreter(
-    case_id: int,
-    staff: PageStaffDep,
-    session: SessionDep,
-    now: NowDep,
-    csrf_token: CsrfField,
-    needed: Annotated[bool, Form()],
-) -> Response:
-    check_csrf(staff, csrf_token)
-    case = casework.case_for(session, staff.person, case_id, now)
-    casework.set_interpreter(session, staff.person, case, needed, now)
-    return _back(case_id)
+def interpreter(form: CaseFormDep, needed: Annotated[bool, Form()]) -> Response:
+    casework.set_interpreter(form.session, form.person, form.case, needed, form.now)
+    return form.back()
 
 
 def login_redirect(request: Request) -> Response:

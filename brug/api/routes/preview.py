@@ -37,10 +37,10 @@ def preview_step(
     request: Request,
     staff: PageStaffDep,
     settings: SettingsDep,
-    csrf_token: Annotated[str, Form()],
     conversation: Annotated[str, Form()],
     kind: Annotated[str, Form()],
     value: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(staff, csrf_token)
     key = settings.brug_secret_key
