@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(command=_run)
 
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(command=_migrate)
+    commands.add_parser(
+        "purge", help="remove what is older than BRUG_RETENTION_DAYS (the running bot does it daily)"
+    ).set_defaults(command=_purge)
 
     keyperson = commands.add_parser("keyperson", help="manage key-person accounts")
     keyperson_commands = keyperson.add_subparsers(required=True, metavar="ACTION")
@@ -92,6 +95,19 @@ def _migrate(_args: argparse.Namespace) -> None:
     settings = load_settings()
     _migrate_database(settings)
     print(f"database schema is up to date: {settings.database.render_as_string(hide_password=True)}")
+
+
+def _purge(_args: argparse.Namespace) -> None:
+    from brug.core.privacy import run_purge
+
+    settings = load_settings()
+    _migrate_database(settings)
+    engine = create_db_engine(settings.database)
+    try:
+        report = run_purge(engine, utcnow(), settings.brug_retention_days)
+    finally:
+        engine.dispose()
+    print(f"older than {settings.brug_retention_days} days: {report}")
 
 
 def _migrate_database(settings: Settings) -> None:

@@ -93,3 +93,29 @@ def test_first_start_offers_a_one_time_setup_link_only_while_there_is_no_account
     _offer_first_account(settings, engine, "http://127.0.0.1:8123")
     assert capsys.readouterr().err == ""
     engine.dispose()
+
+
+def test_purge_removes_old_data_and_prints_the_counts(database_url: URL) -> None:
+    from datetime import timedelta
+
+    from brug.core.db import session_scope
+    from brug.core.models import Message, User, utcnow
+
+    engine = create_db_engine(database_url)
+    long_ago = utcnow() - timedelta(days=31)
+    with session_scope(engine) as session:
+        user = User(telegram_key="k", chat_id=1, language="nl")
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        session.add(Message(user_id=user.id, direction="in", kind="text", text="oud", created_at=long_ago))
+        session.add(Message(user_id=user.id, direction="in", kind="text", text="nieuw"))
+    env = {"DATABASE_URL": database_url.render_as_string(hide_password=False), "BRUG_RETENTION_DAYS": "30"}
+    result = brug("purge", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("older than 30 days: messages blanked: 1,"), result.stdout
+    with Session(engine) as session:
+        assert sorted(message.text for message in session.exec(select(Message))) == ["", "nieuw"]
+    engine.dispose()
+    refused = brug("purge", env={**env, "BRUG_RETENTION_DAYS": "0"})
+    assert refused.returncode == 2 and refused.stderr.startswith("brug: BRUG_RETENTION_DAYS:"), refused.stderr

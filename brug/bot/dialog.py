@@ -127,7 +127,13 @@ class LeaveCase:
     case_id: int | None = None
 
 
-Output = Reply | SetCommands | ButtonAnswer | OpenCase | LeaveCase | SetCheckins | SaveCheckin
+@dataclass(frozen=True)
+class Forget:
+    """Delete everything about the user. Outputs after it go to the chat without being kept: there is no
+    user any more to keep them for."""
+
+
+Output = Reply | SetCommands | ButtonAnswer | OpenCase | LeaveCase | SetCheckins | SaveCheckin | Forget
 Catalogs = Callable[[str], NullTranslations]
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from brug.bot.dialog import (
     ButtonAnswer,
+    Forget,
     LeaveCase,
     OpenCase,
     Output,
@@ -23,6 +25,7 @@ from brug.core.casework import user_left
 from brug.core.checkins import set_schedule
 from brug.core.models import Checkin, Conversation, Severity, User
 from brug.core.outbox import Method, enqueue, enqueue_message
+from brug.core.privacy import enqueue_transient, forget_user
 
 
 def conversation_of(session: Session, user: User) -> Conversation:
@@ -60,19 +63,46 @@ def apply_step(
     state_row.node = result.state.node
     state_row.data = {key: value for key, value in result.state.data.items() if value is not None}
     session.add_all([user, state_row])
+    chat_id, forgotten = user.chat_id, False
     for output in result.outputs:
-        _apply_output(session, user, output, now=now, callback_query_id=callback_query_id)
+        if isinstance(output, Forget):
+            forget_user(session, user, now)
+            forgotten = True
+        elif forgotten:
+            _send_forgotten(session, chat_id, output, callback_query_id=callback_query_id)
+        else:
+            _apply_output(session, user, output, now=now, callback_query_id=callback_query_id)
+
+
+def _send_forgotten(session: Session, chat_id: int, output: Output, *, callback_query_id: str | None) -> None:
+    """After `Forget` there is no user: replies go to the chat without history, and are not kept once sent."""
+    if isinstance(output, Reply):
+        payload: dict[str, Any] = {"text": output.text}
+        if output.buttons:
+            payload["keyboard"] = _keyboard(output)
+        enqueue_transient(session, chat_id=chat_id, method=Method.SEND_MESSAGE, payload=payload)
+    elif isinstance(output, ButtonAnswer):
+        if callback_query_id:
+            answer = {"callback_query_id": callback_query_id, "text": output.text}
+            enqueue_transient(session, chat_id=chat_id, method=Method.ANSWER_CALLBACK, payload=answer)
+    else:
+        raise ValueError(f"{type(output).__name__} after Forget: there is no user any more")
+
+
+def _keyboard(output: Reply) -> list[list[dict[str, str]]]:
+    return [
+        [{"text": b.label, "url": b.url} if b.url else {"text": b.label, "data": b.data} for b in row]
+        for row in output.buttons
+    ]
 
 
 def _apply_output(
     session: Session, user: User, output: Output, *, now: datetime, callback_query_id: str | None
 ) -> None:
     if isinstance(output, Reply):
-        keyboard = [
-            [{"text": b.label, "url": b.url} if b.url else {"text": b.label, "data": b.data} for b in row]
-            for row in output.buttons
-        ]
-        enqueue_message(session, user=user, text=output.text, keyboard=keyboard, urgent=output.urgent)
+        enqueue_message(
+            session, user=user, text=output.text, keyboard=_keyboard(output), urgent=output.urgent
+        )
     elif isinstance(output, ButtonAnswer):
         if callback_query_id:
             answer = {"callback_query_id": callback_query_id, "text": output.text}

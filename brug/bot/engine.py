@@ -18,6 +18,7 @@ from brug.bot.dialog import (
     ButtonAnswer,
     Catalogs,
     Context,
+    Forget,
     Input,
     InputKind,
     Keyboard,
@@ -50,11 +51,21 @@ _HELP = N_(
 )
 _PRIVACY = N_(
     "Your privacy:\n"
-    "• We do not keep your name, username or phone number. We know you only by a code.\n"
-    "• We keep your language and the messages you send here, so that we can answer you.\n"
-    "• Only people from our team can read your messages. They do not see who you are.\n"
-    "• We are not the IND, not the police and not the government."
+    "• What we keep: your language, your messages and your check-in answers. Not your name or number.\n"
+    "• For how long: messages 180 days; then they are deleted.\n"
+    "• Who sees it: only people from our team, and they see you under a made-up name.\n"
+    "• We are not the IND and not the police.\n"
+    "• /forget deletes everything about you."
 )
+FORGET_PREFIX = "forget:"
+_FORGET_WARNING = N_(
+    "This deletes everything we have about you: your messages, your answers and your settings. "
+    "Our team can then no longer see your conversation. This cannot be undone."
+)
+_FORGET_YES = N_("Yes, delete everything")
+_FORGET_NO = N_("No, keep it")
+_FORGOTTEN = N_("Everything about you is deleted. If you write again, we start fresh.")
+_NOT_FORGOTTEN = N_("Nothing was deleted.")
 _FALLBACK = N_(
     "Thank you for your message. I cannot answer questions in my own words. "
     "Choose a topic below, or talk to a person from our team."
@@ -75,6 +86,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("checkin", N_("Check-in: how are you?")),
     ("help", N_("What I can do")),
     ("privacy", N_("What we keep about you")),
+    ("forget", N_("Delete everything about me")),
 )
 
 
@@ -125,6 +137,11 @@ def _command(state: State, name: str, context: Context, catalogs: Catalogs) -> S
         return Step(state, [help_reply(state.language, catalogs)])
     if name == "privacy":
         return Step(state, [Reply(_(_PRIVACY))])
+    if name == "forget":
+        buttons = (
+            (Button(_(_FORGET_YES), f"{FORGET_PREFIX}yes"), Button(_(_FORGET_NO), f"{FORGET_PREFIX}no")),
+        )
+        return Step(state, [Reply(_(_FORGET_WARNING), buttons)])
     if name == "checkin":
         return checkin_dialog.offer(state, catalogs)
     if name == "stop_checkins":
@@ -137,6 +154,8 @@ def _button(state: State, data: str, context: Context, catalogs: Catalogs) -> St
         return _choose_language(state, data.removeprefix(LANGUAGE_BUTTON_PREFIX), context, catalogs)
     if data == support.PERSON_REQUEST:
         return Step(state, support.person_requested(state, context, catalogs))
+    if data in {f"{FORGET_PREFIX}yes", f"{FORGET_PREFIX}no"}:
+        return _forget(state, data == f"{FORGET_PREFIX}yes", catalogs)
     if case_dialog.is_leave_button(data):
         left = case_dialog.leave(state, data, context, catalogs)
         if left is not None:
@@ -155,6 +174,14 @@ def _button(state: State, data: str, context: Context, catalogs: Catalogs) -> St
     _ = catalogs(state.language).gettext
     menu = flow_dialog.show(state, flow_dialog.MAIN_MENU, context, catalogs)
     return Step(state, [ButtonAnswer(_(_STALE_BUTTON)), *menu.outputs])
+
+
+def _forget(state: State, confirmed: bool, catalogs: Catalogs) -> Step:
+    """`Forget` comes first: what follows goes to the chat of a person we no longer know."""
+    _ = catalogs(state.language).gettext
+    if not confirmed:
+        return Step(state, [ButtonAnswer(), Reply(_(_NOT_FORGOTTEN))])
+    return Step(state, [Forget(), ButtonAnswer(), Reply(_(_FORGOTTEN))])
 
 
 def _choose_language(state: State, language: str, context: Context, catalogs: Catalogs) -> Step:

@@ -14,19 +14,20 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from telegram import Bot, Update
-from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from brug.bot import handler
 from brug.bot.checkins import fire_due
 from brug.bot.inbox import next_offset, reduce_update, store_updates
-from brug.bot.sender import OutboxSender, retry_after_seconds
+from brug.bot.sender import Job, OutboxSender, call_telegram, retry_after_seconds
 from brug.bot.signals import detect
 from brug.core.db import session_scope
 from brug.core.escalation import Rules, run_due
 from brug.core.logs import log_failure
 from brug.core.models import utcnow
+from brug.core.privacy import drop_outbox_row, is_transient, run_purge
 from brug.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,14 +74,16 @@ class BotRuntime:
         *,
         checkin_interval: float = 30.0,
         escalation_interval: float = 5.0,
+        purge_interval: float = 24 * 60 * 60,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.checkin_interval = checkin_interval
         self.escalation_interval = escalation_interval
+        self.purge_interval = purge_interval
         self.rules = escalation_rules(settings)
         self.bot = bot or build_bot(settings)
-        self.sender = OutboxSender(engine, self.bot)
+        self.sender = OutboxSender(engine, self.bot, send=self._send)
         self._inbox_wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -107,6 +110,12 @@ class BotRuntime:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
+            # Python 3.11's wait_for can swallow a cancel that arrives just as its wait ends (a wake-up at
+            # shutdown): cancel again until the task really ends, instead of waiting for it forever.
+            while not task.done():
+                await asyncio.wait({task}, timeout=0.2)
+                if not task.done():
+                    task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
@@ -146,8 +155,26 @@ class BotRuntime:
                 await self.receive(updates)
                 offset = updates[-1].update_id + 1
 
+    async def _send(self, bot: Bot, job: Job) -> int | None:
+        """A call to Telegram; a transient row (to a forgotten person's chat) is deleted once it is done."""
+        try:
+            message_id = await call_telegram(bot, job)
+        except (Forbidden, BadRequest):
+            if is_transient(job.payload):
+                await asyncio.to_thread(drop_outbox_row, self.engine, job.id)
+            raise
+        if is_transient(job.payload):
+            await asyncio.to_thread(drop_outbox_row, self.engine, job.id)
+        return message_id
+
+    def _purge(self) -> int:
+        report = run_purge(self.engine, utcnow(), self.settings.brug_retention_days)
+        log.info("retention (%s days): %s", self.settings.brug_retention_days, report)
+        return 0
+
     async def _run_timers(self) -> None:
-        """Check-ins and case notices, each on its own interval; a failure of one does not stop the other."""
+        """Check-ins, case notices and the daily purge (first at start), each on its own interval; a failure
+        of one does not stop the others."""
         jobs: list[tuple[float, Callable[[], int], str]] = [
             (self.checkin_interval, lambda: fire_due(self.engine, utcnow()), "check-in schedules"),
             (
@@ -155,6 +182,7 @@ class BotRuntime:
                 lambda: notify_key_persons(self.engine, self.rules, utcnow()),
                 "case notices",
             ),
+            (self.purge_interval, self._purge, "retention purge"),
         ]
         loop = asyncio.get_running_loop()
         due = [loop.time()] * len(jobs)

@@ -37,12 +37,17 @@ class Settings(BaseSettings):
     brug_repage_minutes: int = Field(default=10, ge=1, le=24 * 60)
     # A returning user's case is offered only to their former key person (and backup) for this long.
     brug_sticky_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
+    # Message texts, handled updates, sent calls and the notes of closed cases are removed after this.
+    brug_retention_days: int = Field(default=180, ge=1)
+    # A bearer token for Prometheus to scrape /metrics; unset: only logged-in coordinators may read it.
+    brug_metrics_token: str | None = Field(default=None, min_length=32)
 
     @field_validator(
         "telegram_bot_token",
         "brug_webhook_url",
         "brug_webhook_secret",
         "telegram_bot_username",
+        "brug_metrics_token",
         mode="before",
     )
     @classmethod

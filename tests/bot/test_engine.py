@@ -62,6 +62,7 @@ def test_tapping_a_language_switches_everything_to_it() -> None:
         "checkin",
         "help",
         "privacy",
+        "forget",
     ]
     assert commands.commands[3][1] == ar("Choose your language")
     assert texts(result.outputs)[1].startswith(ar(load_flows().node("main.who").text_for(None)))

@@ -54,7 +54,7 @@ async def test_start_choose_a_language_and_keep_it_after_a_restart(
             lambda: fake_telegram.commands(chat_id=CHAT), what="chat commands"
         )
         names = [c["command"] for c in commands]
-        assert names == ["menu", "person", "start", "language", "checkin", "help", "privacy"]
+        assert names == ["menu", "person", "start", "language", "checkin", "help", "privacy", "forget"]
         assert commands[5]["description"] == ti("What I can do")
         assert [call.params["callback_query_id"] for call in fake_telegram.calls("answerCallbackQuery")]
     finally:
