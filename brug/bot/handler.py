@@ -155,16 +155,16 @@ def _context(session: Session, user: User, user_input: Input, now: datetime) -> 
         user_input.kind not in {InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED}
         and not asks_for_a_person
     ):
-        return Context(today=_local_date(now))
+        return Context(today=local_date(now))
     open_case = open_case_of(session, user)
     case, case_id = _case_state(open_case), open_case.id if open_case else None
     if user_input.kind is InputKind.UNSUPPORTED:
-        return Context(case=case, case_id=case_id, today=_local_date(now))
+        return Context(case=case, case_id=case_id, today=local_date(now))
     concerns = _recent_concerns(session, user, now)
-    return Context(recent_concerns=concerns, case=case, case_id=case_id, today=_local_date(now))
+    return Context(recent_concerns=concerns, case=case, case_id=case_id, today=local_date(now))
 
 
-def _local_date(now: datetime) -> date:
+def local_date(now: datetime) -> date:
     """Today where our users live: the timeline counts Dutch calendar days."""
     return now.astimezone(NETHERLANDS).date()
 

@@ -17,6 +17,7 @@ from brug.bot.dialog import (
     SetCheckins,
     State,
 )
+from brug.bot.handler import local_date
 from brug.bot.signals import detect
 from brug.core.i18n import translations
 from brug.core.languages import DEFAULT_LANGUAGE, is_supported
@@ -32,7 +33,7 @@ def preview_step(state: dict[str, Any], kind: str, value: str) -> tuple[dict[str
     if user_input.kind is InputKind.TEXT:
         found = detect(value, current.language)
         user_input = Input(InputKind.TEXT, value, found.severity, found.categories)
-    today = utcnow().date()
+    today = local_date(utcnow())
     result = engine.step(current, user_input, translations, Context(today=today))
     messages: list[PreviewMessage] = []
     notes: list[str] = []
