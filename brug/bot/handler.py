@@ -20,7 +20,7 @@ from brug.core.i18n import N_, translations
 from brug.core.languages import guess_language
 from brug.core.logs import log_failure
 from brug.core.models import Case, CaseStatus, InboundUpdate, InboxStatus, Message, User, utcnow
-from brug.core.outbox import Method, enqueue
+from brug.core.outbox import enqueue_text
 from brug.core.staff import link_telegram, redeem_invite
 
 log = logging.getLogger(__name__)
@@ -141,10 +141,7 @@ def _link_key_person(session: Session, payload: dict[str, Any], now: datetime) -
     """`/link CODE`: a key person's own chat gets their notifications. The code is never logged."""
     code = str(payload.get("argument", "")).strip()
     person = link_telegram(session, code, payload["chat_id"], now) if code else None
-    text = _LINKED if person is not None else _NOT_LINKED
-    enqueue(
-        session, chat_id=payload["chat_id"], method=Method.SEND_MESSAGE, payload={"text": text}, user=None
-    )
+    enqueue_text(session, chat_id=payload["chat_id"], text=_LINKED if person is not None else _NOT_LINKED)
 
 
 def _context(session: Session, user: User, user_input: Input, now: datetime) -> Context:
@@ -197,9 +194,7 @@ def _refuse_group(session: Session, payload: dict[str, Any]) -> None:
     if payload.get("kind") not in {InputKind.COMMAND, InputKind.TEXT}:
         return
     text = translations(guess_language(payload.get("language_code"))).gettext(_PRIVATE_ONLY)
-    enqueue(
-        session, chat_id=payload["chat_id"], method=Method.SEND_MESSAGE, payload={"text": text}, user=None
-    )
+    enqueue_text(session, chat_id=payload["chat_id"], text=text)
 
 
 def _record_failure(engine: Engine, inbox_id: int, exc: Exception) -> bool:
@@ -217,5 +212,5 @@ def _record_failure(engine: Engine, inbox_id: int, exc: Exception) -> bool:
         if chat_id is None or row.payload.get("chat_type") != "private":
             return False
         text = translations(guess_language(row.payload.get("language_code"))).gettext(_SORRY)
-        enqueue(session, chat_id=chat_id, method=Method.SEND_MESSAGE, payload={"text": text}, user=None)
+        enqueue_text(session, chat_id=chat_id, text=text)
         return True

@@ -28,7 +28,7 @@ from brug.core.models import (
     Severity,
     User,
 )
-from brug.core.outbox import Keyboard, Method, enqueue, enqueue_message
+from brug.core.outbox import Keyboard, enqueue_message, enqueue_text
 from brug.core.pseudonyms import pseudonym
 
 PERSON_REQUEST = "person:request"
@@ -249,13 +249,7 @@ def user_left(session: Session, user: User, now: datetime, *, case_id: int | Non
     holder = session.get(KeyPerson, case.assigned_to) if case.assigned_to is not None else None
     if holder is not None and holder.telegram_chat_id is not None:
         notice = f"{pseudonym(case.user_id)} ended the conversation (case {case.id}, {case.severity})."
-        enqueue(
-            session,
-            chat_id=holder.telegram_chat_id,
-            method=Method.SEND_MESSAGE,
-            payload={"text": notice},
-            user=None,
-        )
+        enqueue_text(session, chat_id=holder.telegram_chat_id, text=notice)
     return case
 
 

@@ -17,7 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from brug.core.casework import audit
 from brug.core.languages import LANGUAGES
 from brug.core.models import Case, CaseStatus, KeyPerson, Role, Severity
-from brug.core.outbox import Method, enqueue
+from brug.core.outbox import enqueue_text
 from brug.core.pseudonyms import pseudonym
 
 REASONS = {
@@ -129,16 +129,8 @@ def _notify(session: Session, people: Iterable[KeyPerson], case: Case, rules: Ru
     for person in {p.id: p for p in people}.values():
         if person.telegram_chat_id is None:
             continue
-        payload = {"text": f"{text}\n{link}"}
         urgent = case.severity == Severity.URGENT
-        enqueue(
-            session,
-            chat_id=person.telegram_chat_id,
-            method=Method.SEND_MESSAGE,
-            payload=payload,
-            user=None,
-            urgent=urgent,
-        )
+        enqueue_text(session, chat_id=person.telegram_chat_id, text=f"{text}\n{link}", urgent=urgent)
         sent += 1
     return sent
 

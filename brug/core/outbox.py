@@ -39,6 +39,14 @@ def enqueue(
     return item
 
 
+def enqueue_text(session: Session, *, chat_id: int, text: str, urgent: bool = False) -> OutboxItem:
+    """A plain text to a chat that is not a user's conversation: a key person's own chat, a group, or a
+    person whose update could not be handled. Nothing goes into any message history."""
+    return enqueue(
+        session, chat_id=chat_id, method=Method.SEND_MESSAGE, payload={"text": text}, user=None, urgent=urgent
+    )
+
+
 def enqueue_message(
     session: Session,
     *,
