@@ -127,7 +127,7 @@ def _command(state: State, name: str, context: Context, catalogs: Catalogs) -> S
     if name == "menu":
         return flow_dialog.show(state, flow_dialog.MAIN_MENU, context, catalogs)
     if name == "person":
-        return Step(state, support.person_requested(state, context, catalogs)[1:])
+        return Step(state, support.person_requested(state, context, catalogs))
     if name == "start":
         greeting = Reply(f"{_(_GREETING)}\n\n{_(_CHOOSE_LANGUAGE)}", language_keyboard())
         return Step(replace(state, node="choose_language"), [greeting])
@@ -153,7 +153,7 @@ def _button(state: State, data: str, context: Context, catalogs: Catalogs) -> St
     if data.startswith(LANGUAGE_BUTTON_PREFIX) and is_supported(data.removeprefix(LANGUAGE_BUTTON_PREFIX)):
         return _choose_language(state, data.removeprefix(LANGUAGE_BUTTON_PREFIX), context, catalogs)
     if data == support.PERSON_REQUEST:
-        return Step(state, support.person_requested(state, context, catalogs))
+        return Step(state, [ButtonAnswer(), *support.person_requested(state, context, catalogs)])
     if data in {f"{FORGET_PREFIX}yes", f"{FORGET_PREFIX}no"}:
         return _forget(state, data == f"{FORGET_PREFIX}yes", catalogs)
     if case_dialog.is_leave_button(data):

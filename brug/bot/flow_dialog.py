@@ -73,7 +73,7 @@ def _flow_button(
     )
     outputs: list[Output] = [ButtonAnswer()]
     if chosen.action == "request_person":
-        return Step(state, outputs + support.person_requested(state, context, catalogs)[1:])
+        return Step(state, outputs + support.person_requested(state, context, catalogs))
     target = chosen.goto or MAIN_MENU
     result = show(state, target, context, catalogs, flows)
     return Step(result.state, outputs + result.outputs)

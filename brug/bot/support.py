@@ -6,7 +6,7 @@ shared/domain/nareis-facts-sources.md §2 (checked 2026-11-29).
 
 from __future__ import annotations
 
-from brug.bot.dialog import Button, ButtonAnswer, Catalogs, Context, OpenCase, Output, Reply, State
+from brug.bot.dialog import Button, Catalogs, Context, OpenCase, Output, Reply, State
 from brug.core.casework import PERSON_REQUEST as PERSON_REQUEST  # re-exported: the button's callback data
 from brug.core.i18n import N_
 
@@ -109,11 +109,8 @@ def offer_person(text: str, state: State, catalogs: Catalogs) -> Reply:
 
 
 def person_requested(state: State, context: Context, catalogs: Catalogs) -> list[Output]:
+    """Asked for a person (a button or /person); a tapped button also needs a ButtonAnswer from the caller."""
     _ = catalogs(state.language).gettext
     if context.has_open_case:
-        return [ButtonAnswer(), Reply(_(PERSON_ALREADY_COMING))]
-    return [
-        ButtonAnswer(),
-        Reply(f"{_(PERSON_COMING)}\n\n{_(SAFETY_LINE)}"),
-        OpenCase("normal", "asked_for_person"),
-    ]
+        return [Reply(_(PERSON_ALREADY_COMING))]
+    return [Reply(f"{_(PERSON_COMING)}\n\n{_(SAFETY_LINE)}"), OpenCase("normal", "asked_for_person")]
