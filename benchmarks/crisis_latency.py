@@ -21,7 +21,7 @@ from pathlib import Path
 from brug.bot.runtime import BotRuntime
 from brug.core.db import create_db_engine, migrate
 from brug.core.settings import load_settings
-from tests.constants import SECRET_KEY, TOKEN
+from tests.constants import SECRET_KEY, TOKEN, VAULT
 from tests.fake_bot_api import FakeBotAPI
 
 CRISIS_TEXTS = ["I want to end my life", "ik wil dood", "بدي موت", "می‌خواهم بمیرم", "ክሞት እደሊ"]
@@ -30,13 +30,13 @@ PROMISE_MARK = "113"
 
 
 async def measure(users: int, rate: float, database_url: str) -> list[float]:
-    migrate(database_url)
+    migrate(database_url, VAULT)
     with FakeBotAPI(token=TOKEN) as fake:
         settings = load_settings(
             brug_env="test", telegram_bot_token=TOKEN, telegram_api_url=fake.base_url,
             database_url=database_url, brug_secret_key=SECRET_KEY, telegram_poll_timeout=1,
         )  # fmt: skip
-        engine = create_db_engine(database_url)
+        engine = create_db_engine(database_url, VAULT)
         runtime = BotRuntime(settings, engine)
         await runtime.start()
         try:

@@ -14,8 +14,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from brug.core.crypto import new_data_key
 from brug.core.db import create_db_engine, migrate, session_scope
 from brug.core.keypersons import AccountError, create_key_person, parse_languages
+from brug.core.keys import rotate_keys, unreadable_columns
 from brug.core.models import Role, utcnow
 from brug.core.settings import Settings, SettingsError, load_settings
 from brug.core.staff import new_setup_token
@@ -56,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "purge", help="remove what is older than BRUG_RETENTION_DAYS (the running bot does it daily)"
     ).set_defaults(command=_purge)
+
+    keys = commands.add_parser("keys", help="the keys that encrypt chat ids and texts (BRUG_DATA_KEYS)")
+    keys_commands = keys.add_subparsers(required=True, metavar="ACTION")
+    keys_commands.add_parser("new", help="print a new random key").set_defaults(command=_keys_new)
+    keys_commands.add_parser(
+        "rotate", help="re-encrypt all stored data with the first key of BRUG_DATA_KEYS"
+    ).set_defaults(command=_keys_rotate)
 
     keyperson = commands.add_parser("keyperson", help="manage key-person accounts")
     keyperson_commands = keyperson.add_subparsers(required=True, metavar="ACTION")
@@ -102,7 +111,7 @@ def _purge(_args: argparse.Namespace) -> None:
 
     settings = load_settings()
     _migrate_database(settings)
-    engine = create_db_engine(settings.database)
+    engine = create_db_engine(settings.database, settings.vault)
     try:
         report = run_purge(engine, utcnow(), settings.brug_retention_days)
     finally:
@@ -110,9 +119,33 @@ def _purge(_args: argparse.Namespace) -> None:
     print(f"older than {settings.brug_retention_days} days: {report}")
 
 
+def _keys_new(_args: argparse.Namespace) -> None:
+    print(new_data_key())
+
+
+def _keys_rotate(_args: argparse.Namespace) -> None:
+    settings = load_settings()
+    _migrate_database(settings)
+    engine = create_db_engine(settings.database, settings.vault)
+    try:
+        _check_keys(engine)
+        rotated = rotate_keys(engine)
+    finally:
+        engine.dispose()
+    print(f"re-encrypted {rotated} values with the first key; older keys can now leave BRUG_DATA_KEYS")
+
+
+def _check_keys(engine: Engine) -> None:
+    if unreadable := unreadable_columns(engine):
+        raise CommandError(
+            f"BRUG_DATA_KEYS: no key can read the stored {', '.join(unreadable)}; "
+            "add the key that encrypted them (newest key first, then older ones)"
+        )
+
+
 def _migrate_database(settings: Settings) -> None:
     try:
-        migrate(settings.database)
+        migrate(settings.database, settings.vault)
     except OperationalError as exc:
         where = settings.database.render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
@@ -128,7 +161,8 @@ def _run(args: argparse.Namespace) -> None:
     _migrate_database(settings)
     if settings.telegram_bot_token is None:
         print(BACK_OFFICE_ONLY_HINT, file=sys.stderr)
-    engine = create_db_engine(settings.database)
+    engine = create_db_engine(settings.database, settings.vault)
+    _check_keys(engine)
     _offer_first_account(settings, engine, f"http://{args.host}:{args.port}")
     app = build_app(settings, engine)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -152,7 +186,7 @@ def _keyperson_add(args: argparse.Namespace) -> None:
     languages = parse_languages(args.languages)
     password = _read_password(args.password_stdin)
     _migrate_database(settings)
-    with session_scope(create_db_engine(settings.database)) as session:
+    with session_scope(create_db_engine(settings.database, settings.vault)) as session:
         person = create_key_person(
             session,
             username=args.username,

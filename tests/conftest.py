@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 
 from brug.core.db import create_db_engine
 from brug.core.settings import Settings, load_settings
-from tests.constants import SECRET_KEY, TOKEN
+from tests.constants import SECRET_KEY, TOKEN, VAULT
 from tests.databases import (
     POSTGRES_ENV,
     PostgresDatabases,
@@ -79,7 +79,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 
 @pytest.fixture
 def db(database_url: URL) -> Iterator[Engine]:
-    engine = create_db_engine(database_url)
+    engine = create_db_engine(database_url, VAULT)
     yield engine
     engine.dispose()
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
 from brug.core.db import migrate
+from tests.constants import VAULT
 
 POSTGRES_ENV = "TEST_DATABASE_URL"
 
@@ -26,7 +27,7 @@ class PostgresUnavailable(Exception):
 class SqliteDatabases:
     def __init__(self, root: Path) -> None:
         self._template = root / "template.db"
-        migrate(f"sqlite:///{self._template}")
+        migrate(f"sqlite:///{self._template}", VAULT)
 
     def create(self, directory: Path, *, migrated: bool = True) -> URL:
         target = directory / "brug.db"
@@ -48,7 +49,7 @@ class PostgresDatabases:
             raise PostgresUnavailable(str(exc.orig).splitlines()[0]) from None
         self._template = f"brug_template_{uuid.uuid4().hex[:10]}"
         self._execute(f'CREATE DATABASE "{self._template}"')
-        migrate(self._admin.set(database=self._template))
+        migrate(self._admin.set(database=self._template), VAULT)
         self._created: list[str] = []
 
     def _execute(self, statement: str) -> None:

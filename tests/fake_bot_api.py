@@ -792,9 +792,11 @@ class FakeBotAPI:
         message_id: int,
         user_id: int | None = None,
         language_code: str | None = "en",
+        first_name: str = "Amanuel",
+        username: str | None = None,
     ) -> int:
         """Queue a button press on the message `message_id` in `chat_id`."""
-        sender = _user(chat_id if user_id is None else user_id, "Amanuel", None, language_code)
+        sender = _user(chat_id if user_id is None else user_id, first_name, username, language_code)
         with self._lock:
             query_id = str(next(self._query_ids))
             self._open_queries.add(query_id)

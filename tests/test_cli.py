@@ -14,6 +14,7 @@ from brug.cli import _offer_first_account
 from brug.core.db import create_db_engine
 from brug.core.models import KeyPerson
 from brug.core.settings import load_settings
+from tests.constants import VAULT
 
 
 def brug(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -54,7 +55,7 @@ def test_keyperson_add_reads_the_password_from_stdin(database_url: URL) -> None:
     assert created.stdout.strip() == "created keyperson hawa (ti, nl)"
     again = brug(*args, "--password-stdin", stdin="a very good password\n", env=env)
     assert (again.returncode, again.stderr) == (2, "brug: a key person named 'hawa' already exists\n")
-    engine = create_db_engine(database_url)
+    engine = create_db_engine(database_url, VAULT)
     with Session(engine) as session:
         (person,) = session.exec(select(KeyPerson)).all()
     engine.dispose()
@@ -83,7 +84,7 @@ def test_first_start_offers_a_one_time_setup_link_only_while_there_is_no_account
     database_url: URL, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = load_settings(brug_env="test", database_url=database_url.render_as_string(hide_password=False))
-    engine = create_db_engine(database_url)
+    engine = create_db_engine(database_url, VAULT)
     _offer_first_account(settings, engine, "http://127.0.0.1:8123")
     printed = capsys.readouterr().err
     assert "http://127.0.0.1:8123/setup/" in printed and "works once" in printed
@@ -101,7 +102,7 @@ def test_purge_removes_old_data_and_prints_the_counts(database_url: URL) -> None
     from brug.core.db import session_scope
     from brug.core.models import Message, User, utcnow
 
-    engine = create_db_engine(database_url)
+    engine = create_db_engine(database_url, VAULT)
     long_ago = utcnow() - timedelta(days=31)
     with session_scope(engine) as session:
         user = User(telegram_key="k", chat_id=1, language="nl")

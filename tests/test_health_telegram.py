@@ -16,7 +16,7 @@ from tests.fake_bot_api import FakeBotAPI
 def test_the_app_with_the_bot_reports_telegram_ok_and_asks_it_once(
     bot_settings: Settings, fake_telegram: FakeBotAPI
 ) -> None:
-    engine = create_db_engine(bot_settings.database)
+    engine = create_db_engine(bot_settings.database, bot_settings.vault)
     with TestClient(build_app(bot_settings, engine)) as office:
         before = len(fake_telegram.calls("getMe"))
         first = office.get("/healthz")
@@ -32,7 +32,7 @@ def test_the_app_with_the_bot_reports_telegram_ok_and_asks_it_once(
 def test_the_app_with_the_bot_reports_a_failing_telegram_as_degraded(
     bot_settings: Settings, fake_telegram: FakeBotAPI
 ) -> None:
-    engine = create_db_engine(bot_settings.database)
+    engine = create_db_engine(bot_settings.database, bot_settings.vault)
     with TestClient(build_app(bot_settings, engine)) as office:
         fake_telegram.fail("getMe", status=502, description="Bad Gateway")
         response = office.get("/healthz")

@@ -44,7 +44,7 @@ def _text_containing(fake: FakeBotAPI, fragment: str) -> str:
 
 
 def test_user_to_key_person_and_back(bot_settings: Settings, fake_telegram: FakeBotAPI) -> None:
-    engine = create_db_engine(bot_settings.database)
+    engine = create_db_engine(bot_settings.database, bot_settings.vault)
     with session_scope(engine) as session:
         create_key_person(
             session, username="amina", name="Amina", languages=["ar"], role=Role.KEYPERSON, password=PASSWORD

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from brug.core.db import create_db_engine
 from brug.core.models import Message, OutboxItem, User
 from tests.bot.conversation import engine_replies, wait_for_language_keyboard
-from tests.constants import SECRET_KEY, TOKEN
+from tests.constants import SECRET_KEY, TOKEN, VAULT
 from tests.fake_bot_api import FakeBotAPI
 
 CHAT = 4242
@@ -74,7 +74,7 @@ def brug(database_url: URL, fake_telegram: FakeBotAPI, tmp_path: Path) -> Iterat
 
 @pytest.fixture
 def engine(database_url: URL) -> Iterator[Engine]:
-    engine = create_db_engine(database_url)
+    engine = create_db_engine(database_url, VAULT)
     yield engine
     engine.dispose()
 

@@ -45,8 +45,8 @@ def pending_ids(engine: Engine, limit: int = 100) -> list[int]:
     pending = col(InboundUpdate.status) == InboxStatus.PENDING
     by_update = col(InboundUpdate.update_id)
     with session_scope(engine) as session:
-        urgent_chats = select(InboundUpdate.chat_id).where(pending, col(InboundUpdate.urgent))
-        in_urgent_chat = col(InboundUpdate.chat_id).in_(urgent_chats)
+        urgent_chats = select(InboundUpdate.chat_key).where(pending, col(InboundUpdate.urgent))
+        in_urgent_chat = col(InboundUpdate.chat_key).in_(urgent_chats)
         urgent = session.exec(
             select(col(InboundUpdate.id)).where(pending, in_urgent_chat).order_by(by_update)
         ).all()

@@ -1,7 +1,8 @@
 """The inbox: Telegram updates reduced to what we need, stored before Telegram is told we have them.
 
 Names, usernames and the clear Telegram user id never reach the database: the user is kept as a
-keyed hash (`user_key`). The chat id stays, because it is needed to reply.
+keyed hash (`user_key`). The chat id is needed to reply: it is kept inside the encrypted payload, and the
+row carries only its keyed hash (`chat_key`), to keep each chat's order.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from telegram import Update
 
 from brug.bot.dialog import InputKind
 from brug.bot.signals import detect
-from brug.core.crypto import telegram_user_key
+from brug.core.crypto import Vault
 from brug.core.db import session_scope
+from brug.core.encrypted import vault_of
 from brug.core.models import InboundUpdate, InboxStatus, utcnow
 
 MAX_COMMAND_LENGTH = 64
 
 
-def reduce_update(update: Update, secret_key: str) -> dict[str, Any]:
+def reduce_update(update: Update, vault: Vault) -> dict[str, Any]:
     """The parts of an update the handler needs; kind `ignored` for updates that need no answer."""
     payload: dict[str, Any] = {"kind": "ignored"}
     chat = update.effective_chat
@@ -32,7 +34,7 @@ def reduce_update(update: Update, secret_key: str) -> dict[str, Any]:
         payload["chat_id"] = chat.id
         payload["chat_type"] = chat.type
     if user is not None:
-        payload["user_key"] = telegram_user_key(secret_key, user.id)
+        payload["user_key"] = vault.user_key(user.id)
         payload["language_code"] = user.language_code
     if update.callback_query is not None:
         query = update.callback_query
@@ -65,11 +67,13 @@ def store_updates(engine: Engine, updates: Sequence[tuple[int, dict[str, Any]]])
     if not updates:
         return 0
     now = utcnow()
+    vault = vault_of(engine)
     rows = [
         {
             "update_id": update_id,
             "payload": payload,
-            "chat_id": payload.get("chat_id"),
+            "chat_key": None if payload.get("chat_id") is None else vault.chat_key(payload["chat_id"]),
+            "user_key": payload.get("user_key"),
             "urgent": is_urgent(payload),
             "status": InboxStatus.PENDING,
             "attempts": 0,

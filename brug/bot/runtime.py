@@ -27,7 +27,7 @@ from brug.core.db import session_scope
 from brug.core.escalation import Rules, run_due
 from brug.core.logs import log_failure
 from brug.core.models import utcnow
-from brug.core.privacy import drop_outbox_row, is_transient, run_purge
+from brug.core.privacy import drop_outbox_row, run_purge
 from brug.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class BotRuntime:
 
     async def receive(self, updates: Sequence[Update]) -> int:
         """Store updates in the inbox (this is what must happen before Telegram hears "ok")."""
-        reduced = [(u.update_id, reduce_update(u, self.settings.brug_secret_key)) for u in updates]
+        reduced = [(u.update_id, reduce_update(u, self.settings.vault)) for u in updates]
         new = await asyncio.to_thread(store_updates, self.engine, reduced)
         self._inbox_wakeup.set()
         return new
@@ -160,10 +160,10 @@ class BotRuntime:
         try:
             message_id = await call_telegram(bot, job)
         except (Forbidden, BadRequest):
-            if is_transient(job.payload):
+            if job.transient:
                 await asyncio.to_thread(drop_outbox_row, self.engine, job.id)
             raise
-        if is_transient(job.payload):
+        if job.transient:
             await asyncio.to_thread(drop_outbox_row, self.engine, job.id)
         return message_id
 

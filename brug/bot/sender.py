@@ -41,6 +41,7 @@ class Job:
     method: str
     payload: dict[str, Any]
     attempts: int
+    transient: bool = False
 
 
 def due_jobs(engine: Engine, now: datetime, limit: int = BATCH) -> list[list[Job]]:
@@ -54,9 +55,9 @@ def due_jobs(engine: Engine, now: datetime, limit: int = BATCH) -> list[list[Job
     pending = col(OutboxItem.status) == OutboxStatus.PENDING
     by_id = col(OutboxItem.id)
     with session_scope(engine) as session:
-        urgent_chats = select(OutboxItem.chat_id).where(pending, col(OutboxItem.urgent))
+        urgent_chats = select(OutboxItem.chat_key).where(pending, col(OutboxItem.urgent))
         urgent = session.exec(
-            select(OutboxItem).where(pending, col(OutboxItem.chat_id).in_(urgent_chats)).order_by(by_id)
+            select(OutboxItem).where(pending, col(OutboxItem.chat_key).in_(urgent_chats)).order_by(by_id)
         )
         if jobs := _due_per_chat(urgent.all(), now):
             return jobs
@@ -66,18 +67,18 @@ def due_jobs(engine: Engine, now: datetime, limit: int = BATCH) -> list[list[Job
 
 
 def _due_per_chat(rows: Sequence[OutboxItem], now: datetime) -> list[list[Job]]:
-    chats: dict[int, list[Job]] = {}
-    waiting: set[int] = set()
+    chats: dict[str, list[Job]] = {}
+    waiting: set[str] = set()
     for row in rows:
-        if row.chat_id in waiting:
+        if row.chat_key in waiting:
             continue
         if row.next_attempt_at > now:
-            waiting.add(row.chat_id)
-            chats.pop(row.chat_id, None)
+            waiting.add(row.chat_key)
+            chats.pop(row.chat_key, None)
             continue
         assert row.id is not None
-        chats.setdefault(row.chat_id, []).append(
-            Job(row.id, row.chat_id, row.method, row.payload, row.attempts)
+        chats.setdefault(row.chat_key, []).append(
+            Job(row.id, row.chat_id, row.method, row.payload, row.attempts, row.transient)
         )
     return list(chats.values())
 

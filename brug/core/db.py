@@ -13,15 +13,24 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
+from brug.core.crypto import Vault
+from brug.core.encrypted import attach_vault
+
 MIGRATIONS = str(files("brug") / "migrations")
 
 
-def create_db_engine(url: str | URL) -> Engine:
-    """An engine for SQLite (embedded, one process) or PostgreSQL (production).
+def create_db_engine(url: str | URL, vault: Vault) -> Engine:
+    """An engine for SQLite (embedded, one process) or PostgreSQL (production), carrying the keys that
+    encrypted columns need.
 
     `hide_parameters`: database errors end up in logs, and their parameters would be message texts.
     """
-    url = make_url(url)
+    engine = _create_engine(make_url(url))
+    attach_vault(engine, vault)
+    return engine
+
+
+def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         # One connection for the whole process: threads queue for it in the pool instead of meeting
         # SQLite's lock, whose busy handler sleeps up to 100 ms a try. SQLite mode is one process.
@@ -68,13 +77,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def alembic_config(url: str | URL) -> Config:
+def alembic_config(url: str | URL, vault: Vault) -> Config:
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     config.attributes["database_url"] = make_url(url)
+    config.attributes["vault"] = vault
     return config
 
 
-def migrate(url: str | URL, revision: str = "head") -> None:
-    """Bring the database schema up to date (`brug migrate`; `brug run` does it on start)."""
-    command.upgrade(alembic_config(url), revision)
+def migrate(url: str | URL, vault: Vault, revision: str = "head") -> None:
+    """Bring the database schema up to date (`brug migrate`; `brug run` does it on start). Migrations
+    that encrypt existing rows need the keys."""
+    command.upgrade(alembic_config(url, vault), revision)

@@ -1,4 +1,5 @@
-"""Database tables. Users are pseudonymous: no Telegram id, name, username or phone is stored."""
+"""Database tables. Users are pseudonymous: no Telegram id, name, username or phone is stored; chat ids
+and texts are encrypted (`brug.core.encrypted`), and rows of one chat are grouped by a keyed hash."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, In
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from brug.core.encrypted import EncryptedInt, EncryptedJSON, EncryptedText
 
 
 def utcnow() -> datetime:
@@ -96,7 +99,7 @@ class User(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_key: str = Field(max_length=64, unique=True)
-    chat_id: int = Field(sa_type=BigInteger)
+    chat_id: int = Field(sa_type=EncryptedInt)
     language: str = Field(max_length=8)
     language_chosen: bool = False
     # "under_18", "18_to_21", "adult" or None (not said). Decides, e.g., whether Kindertelefoon is offered.
@@ -119,7 +122,7 @@ class Conversation(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     )
     node: str = Field(default="start", max_length=64)
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)
     updated_at: datetime = _timestamp()
 
 
@@ -131,8 +134,11 @@ class InboundUpdate(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     update_id: int = Field(sa_type=BigInteger, unique=True)
-    payload: dict[str, Any] = Field(sa_type=JSON)
-    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    payload: dict[str, Any] = Field(sa_type=EncryptedJSON)
+    # Vault.chat_key of the chat: rows of one chat are handled in update order.
+    chat_key: str | None = Field(default=None, max_length=64)
+    # The sender's keyed hash (as users.telegram_key), so /forget finds their updates in group chats too.
+    user_key: str | None = Field(default=None, max_length=64)
     # A crisis signal seen on arrival: its chat is handled before other chats (its own order is kept).
     urgent: bool = False
     status: str = Field(default=InboxStatus.PENDING, max_length=16)
@@ -153,7 +159,7 @@ class Message(SQLModel, table=True):
     )
     direction: str = Field(max_length=3)
     kind: str = Field(max_length=16)
-    text: str
+    text: str = Field(sa_type=EncryptedText)
     update_id: int | None = Field(default=None, sa_type=BigInteger)
     outbox_id: int | None = None
     # Stress signals found in an inbound text: severity and categories only, never a copy of the text.
@@ -171,15 +177,19 @@ class OutboxItem(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_type=BigInteger)
+    chat_id: int = Field(sa_type=EncryptedInt)
+    # Vault.chat_key of the chat: a chat's rows are sent in id order.
+    chat_key: str = Field(max_length=64)
     user_id: int | None = Field(
         default=None,
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     )
     method: str = Field(max_length=32)
-    payload: dict[str, Any] = Field(sa_type=JSON)
+    payload: dict[str, Any] = Field(sa_type=EncryptedJSON)
     # Urgent rows (crisis answers) go before other chats' rows; within a chat the order stays by id.
     urgent: bool = False
+    # To a person we no longer know (after /forget): deleted as soon as it was sent or failed for good.
+    transient: bool = False
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = _timestamp()
@@ -204,7 +214,7 @@ class KeyPerson(SQLModel, table=True):
     # Who takes this person's returning users while they are away.
     backup_id: int | None = _key_person_fk()
     # The key person's own Telegram chat, linked with a one-time code, for notifications.
-    telegram_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    telegram_chat_id: int | None = Field(default=None, sa_type=EncryptedInt)
     link_code_hash: str | None = Field(default=None, max_length=64)
     link_code_expires_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
@@ -336,7 +346,7 @@ class CaseNote(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
     )
     author_id: int | None = _key_person_fk()
-    text: str
+    text: str = Field(sa_type=EncryptedText)
     created_at: datetime = _timestamp()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from brug.core.encrypted import vault_of
 from brug.core.models import Message, OutboxItem, User
 
 
@@ -31,9 +32,17 @@ def enqueue(
     payload: dict[str, Any],
     user: User | None,
     urgent: bool = False,
+    transient: bool = False,
 ) -> OutboxItem:
-    user_id = user.id if user else None
-    item = OutboxItem(chat_id=chat_id, user_id=user_id, method=method, payload=payload, urgent=urgent)
+    item = OutboxItem(
+        chat_id=chat_id,
+        chat_key=vault_of(session.get_bind()).chat_key(chat_id),
+        user_id=user.id if user else None,
+        method=method,
+        payload=payload,
+        urgent=urgent,
+        transient=transient,
+    )
     session.add(item)
     session.flush()
     return item

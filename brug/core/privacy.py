@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from brug.core.casework import user_left
 from brug.core.db import session_scope
+from brug.core.encrypted import vault_of
 from brug.core.models import (
     AuditEntry,
     Case,
@@ -34,11 +35,6 @@ from brug.core.models import (
     User,
 )
 from brug.core.outbox import Method, enqueue
-
-# An outbox row with this payload key is deleted as soon as it was sent (or failed for good): it goes to a
-# person we no longer know, so not even their chat id may stay.
-TRANSIENT = "transient"
-_TRANSIENT_VALUE = "forget"
 
 
 def forget_user(session: Session, user: User, now: datetime) -> None:
@@ -62,17 +58,18 @@ def forget_user(session: Session, user: User, now: datetime) -> None:
     session.exec(delete(CheckinSchedule).where(col(CheckinSchedule.user_id) == user_id))
     session.exec(delete(Conversation).where(col(Conversation.user_id) == user_id))
     # Every call to Telegram for their chat, pending or done: the rows hold the chat id and the texts.
+    chat_key = vault_of(session.get_bind()).chat_key(chat_id)
     session.exec(
-        delete(OutboxItem).where(or_(col(OutboxItem.chat_id) == chat_id, col(OutboxItem.user_id) == user_id))
+        delete(OutboxItem).where(
+            or_(col(OutboxItem.chat_key) == chat_key, col(OutboxItem.user_id) == user_id)
+        )
     )
-    mine = or_(
-        col(InboundUpdate.chat_id) == chat_id,
-        col(InboundUpdate.payload)["user_key"].as_string() == key,
-    )
+    mine = or_(col(InboundUpdate.chat_key) == chat_key, col(InboundUpdate.user_key) == key)
     for row in session.exec(select(InboundUpdate).where(mine)).all():
         if row.status == InboxStatus.PENDING:
             # Perhaps the row being handled now: the handler marks it done; there is nothing left to do.
-            row.payload, row.chat_id, row.urgent, row.error = {"kind": "ignored"}, None, False, None
+            row.payload, row.urgent, row.error = {"kind": "ignored"}, False, None
+            row.chat_key = row.user_key = None
             session.add(row)
         else:
             session.delete(row)
@@ -83,17 +80,7 @@ def forget_user(session: Session, user: User, now: datetime) -> None:
 
 def enqueue_transient(session: Session, *, chat_id: int, method: Method, payload: dict[str, Any]) -> None:
     """A call to a chat whose person was forgotten: no user, no history, and deleted once made."""
-    enqueue(
-        session,
-        chat_id=chat_id,
-        method=method,
-        payload={**payload, TRANSIENT: _TRANSIENT_VALUE},
-        user=None,
-    )
-
-
-def is_transient(payload: dict[str, Any]) -> bool:
-    return payload.get(TRANSIENT) == _TRANSIENT_VALUE
+    enqueue(session, chat_id=chat_id, method=method, payload=payload, user=None, transient=True)
 
 
 def drop_outbox_row(engine: Engine, outbox_id: int) -> None:
@@ -136,7 +123,7 @@ def purge(session: Session, now: datetime, retention: timedelta) -> PurgeReport:
         .execution_options(synchronize_session=False)
     )
     done = col(OutboxItem.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED])
-    leftover = col(OutboxItem.payload)[TRANSIENT].as_string() == _TRANSIENT_VALUE
+    leftover = col(OutboxItem.transient)
     outbox = session.exec(
         delete(OutboxItem)
         .where(done, or_(col(OutboxItem.created_at) < cutoff, leftover))

@@ -11,7 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from brug.core.crypto import Vault, development_data_key
+
 DEV_SECRET_KEY = "brug-development-key-not-for-production"  # noqa: S105  only accepted outside production
+DEV_DATA_KEY = development_data_key(DEV_SECRET_KEY)
 
 
 class SettingsError(Exception):
@@ -26,6 +29,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     database_url: str = "sqlite:///./brug.db"
     brug_secret_key: str = DEV_SECRET_KEY
+    # Keys that encrypt chat ids and texts at rest, comma-separated, newest first (see docs/privacy.md).
+    brug_data_keys: str = DEV_DATA_KEY
     brug_webhook_url: str | None = None
     brug_webhook_secret: str | None = None
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
@@ -54,7 +59,7 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("brug_secret_key", "telegram_api_url", "database_url", mode="before")
+    @field_validator("brug_secret_key", "brug_data_keys", "telegram_api_url", "database_url", mode="before")
     @classmethod
     def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
         """`KEY=` in a copied .env.example means "not set", not "the empty string"."""
@@ -82,6 +87,16 @@ class Settings(BaseSettings):
             raise ValueError(f"unsupported database {url.get_backend_name()!r}; use sqlite or postgresql")
         return value
 
+    @field_validator("brug_data_keys")
+    @classmethod
+    def _data_keys_shape(cls, value: str) -> str:
+        keys = [key.strip() for key in value.split(",")]
+        try:
+            Vault("", keys)
+        except ValueError:
+            raise ValueError("expected keys made by `brug keys new`, separated by commas") from None
+        return ",".join(keys)
+
     @field_validator("brug_webhook_secret")
     @classmethod
     def _webhook_secret_shape(cls, value: str | None) -> str | None:
@@ -105,11 +120,17 @@ class Settings(BaseSettings):
             self.brug_secret_key == DEV_SECRET_KEY or len(self.brug_secret_key) < 32
         ):
             raise ValueError("BRUG_SECRET_KEY: set a random key of at least 32 characters in production")
+        if self.brug_env == "production" and DEV_DATA_KEY in self.brug_data_keys.split(","):
+            raise ValueError("BRUG_DATA_KEYS: set your own key in production (`brug keys new` makes one)")
         return self
 
     @cached_property
     def database(self) -> URL:
         return make_url(self.database_url)
+
+    @cached_property
+    def vault(self) -> Vault:
+        return Vault(self.brug_secret_key, self.brug_data_keys.split(","))
 
     @property
     def secure_cookies(self) -> bool:

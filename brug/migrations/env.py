@@ -9,8 +9,10 @@ import brug.core.models  # noqa: F401  registers the tables on SQLModel.metadata
 from brug.core.db import create_db_engine
 from brug.core.settings import load_settings
 
-url = context.config.attributes.get("database_url") or load_settings().database
-engine = create_db_engine(url)
+attributes = context.config.attributes
+settings = None if "vault" in attributes else load_settings()
+url = attributes.get("database_url") or (settings or load_settings()).database
+engine = create_db_engine(url, attributes["vault"] if settings is None else settings.vault)
 with engine.connect() as connection:
     if connection.dialect.name == "sqlite":
         # Batch migrations copy and drop tables; with foreign keys on, dropping `users` would cascade and

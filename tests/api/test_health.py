@@ -14,7 +14,7 @@ from brug.api.routes import health
 from brug.core.db import create_db_engine
 from brug.core.settings import load_settings
 from tests.api.conftest import BackOffice
-from tests.constants import SECRET_KEY
+from tests.constants import SECRET_KEY, VAULT
 
 
 def _health(back_office: BackOffice, check: Callable[[], Awaitable[bool]] | None) -> tuple[int, object]:
@@ -74,7 +74,7 @@ def test_a_check_that_hangs_counts_as_unreachable(
 
 def test_an_unreachable_database_is_503(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'missing' / 'brug.db'}"
-    engine = create_db_engine(url)
+    engine = create_db_engine(url, VAULT)
     called = []
 
     async def reachable() -> bool:

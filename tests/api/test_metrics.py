@@ -22,7 +22,7 @@ from brug.core.models import (
 )
 from brug.core.settings import SettingsError, load_settings
 from tests.api.conftest import BackOffice
-from tests.constants import SECRET_KEY
+from tests.constants import SECRET_KEY, VAULT
 
 METRICS_TOKEN = "metrics-token-with-at-least-32-characters"
 CHAT_ID = 987_654_321
@@ -77,6 +77,7 @@ def _seed(back_office: BackOffice) -> None:
             session.add(
                 OutboxItem(
                     chat_id=CHAT_ID,
+                    chat_key=VAULT.chat_key(CHAT_ID),
                     method="sendMessage",
                     payload=payload,
                     status=outbox_status,
@@ -92,7 +93,7 @@ def _seed(back_office: BackOffice) -> None:
                 InboundUpdate(
                     update_id=update_id,
                     payload={"message": {"chat": {"id": CHAT_ID}, "text": SECRET_TEXT}},
-                    chat_id=CHAT_ID,
+                    chat_key=VAULT.chat_key(CHAT_ID),
                     status=update_status,
                     received_at=now,
                 )

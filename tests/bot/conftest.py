@@ -11,7 +11,7 @@ from brug.core.settings import Settings
 
 @asynccontextmanager
 async def started(settings: Settings, **options: Any) -> AsyncIterator[BotRuntime]:
-    engine = create_db_engine(settings.database)
+    engine = create_db_engine(settings.database, settings.vault)
     runtime = BotRuntime(settings, engine, **options)
     await runtime.start()
     try:

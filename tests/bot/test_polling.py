@@ -26,7 +26,7 @@ CHAT = 5550001
 
 @pytest.fixture
 async def engine(bot_settings: Settings) -> AsyncIterator[Engine]:
-    engine = create_db_engine(bot_settings.database)
+    engine = create_db_engine(bot_settings.database, bot_settings.vault)
     yield engine
     engine.dispose()
 

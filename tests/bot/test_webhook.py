@@ -34,7 +34,7 @@ async def served(bot_settings: Settings) -> AsyncIterator[Served]:
     settings = bot_settings.model_copy(
         update={"brug_webhook_url": f"{base}/telegram/webhook", "brug_webhook_secret": SECRET}
     )
-    engine = create_db_engine(settings.database)
+    engine = create_db_engine(settings.database, settings.vault)
     server = uvicorn.Server(uvicorn.Config(build_app(settings, engine), log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     for _ in range(500):

@@ -32,7 +32,7 @@ from brug.api.app import create_app
 from brug.core.db import create_db_engine
 from brug.core.settings import Settings, load_settings
 from tests.conftest import _skip_or_fail
-from tests.constants import SECRET_KEY
+from tests.constants import SECRET_KEY, VAULT
 from tests.fake_bot_api import bind_loopback_socket
 
 CHROMIUM_ENV = "BRUG_CHROMIUM"
@@ -112,7 +112,7 @@ def live_server(database_url: URL) -> Iterator[LiveServer]:
         database_url=database_url.render_as_string(hide_password=False),
         brug_secret_key=SECRET_KEY,
     )
-    engine = create_db_engine(database_url)
+    engine = create_db_engine(database_url, VAULT)
     sock = bind_loopback_socket()
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     # `log_config=None` leaves the process's logging setup alone, as the fake Bot API does.

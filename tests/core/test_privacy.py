@@ -22,6 +22,7 @@ from brug.core.models import (
     User,
 )
 from brug.core.privacy import forget_user, purge
+from tests.constants import VAULT
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 RETENTION = timedelta(days=180)
@@ -51,8 +52,8 @@ def seed(session: Session) -> None:
             session.add(
                 InboundUpdate(
                     update_id=n * 10 + list(InboxStatus).index(inbox_status),
-                    payload={"kind": "text", "text": label},
-                    chat_id=4242,
+                    payload={"kind": "text", "text": label, "chat_id": 4242},
+                    chat_key=VAULT.chat_key(4242),
                     status=inbox_status,
                     received_at=at,
                 )
@@ -60,7 +61,12 @@ def seed(session: Session) -> None:
         for status in OutboxStatus:
             session.add(
                 OutboxItem(
-                    chat_id=4242, method="send_message", payload={"text": label}, status=status, created_at=at
+                    chat_id=4242,
+                    chat_key=VAULT.chat_key(4242),
+                    method="send_message",
+                    payload={"text": label},
+                    status=status,
+                    created_at=at,
                 )
             )
         case = Case(
@@ -121,7 +127,9 @@ def test_forget_user_closes_cases_and_keeps_them_anonymous(db: Engine) -> None:
         assert session.exec(select(CaseNote)).all() == []
         assert session.exec(select(OutboxItem)).all() == []
         inbox = session.exec(select(InboundUpdate)).all()
-        assert all(row.payload == {"kind": "ignored"} and row.chat_id is None for row in inbox)
+        assert all(
+            row.payload == {"kind": "ignored"} and row.chat_key is row.user_key is None for row in inbox
+        )
         assert {row.status for row in inbox} == {InboxStatus.PENDING}, "only rows still to handle, scrubbed"
         cases = session.exec(select(Case)).all()
         assert len(cases) == 3

@@ -25,6 +25,7 @@ from brug.core.models import (
     User,
 )
 from tests.constants import SECRET_KEY as SECRET
+from tests.constants import VAULT
 
 TELEGRAM_ID = 987654321
 
@@ -128,11 +129,13 @@ def test_timestamps_come_back_in_utc(db: Engine) -> None:
 
 
 def test_no_clear_identity_is_stored(db: Engine) -> None:
-    """The inbox keeps the reduced update: no name or username, and the Telegram user id only as a key."""
+    """The inbox keeps the reduced update, encrypted: no name or username, and the Telegram user id only as
+    a key."""
     store_updates(db, [text_update(1, "/start")])
     with db.connect() as connection:
-        payload = connection.execute(text("SELECT payload FROM inbox")).scalar_one()
-    stored = payload if isinstance(payload, dict) else json.loads(payload)
+        raw = connection.execute(text("SELECT payload FROM inbox")).scalar_one()
+    assert "/start" not in raw and "user_key" not in raw, "the payload is encrypted at rest"
+    stored = json.loads(VAULT.decrypt(raw))
     assert "user_key" in stored and "first_name" not in stored and "username" not in stored
 
 
