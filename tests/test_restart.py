@@ -98,24 +98,26 @@ async def test_language_and_pending_replies_survive_a_kill(
     fake_telegram.push_callback(CHAT, "lang:nl", message_id=keyboard["message_id"])
     await fake_telegram.await_for(lambda: fake_telegram.commands(chat_id=CHAT), what="Dutch commands")
 
-    (privacy_text,) = engine_replies("nl", "privacy")
+    (pending_text,) = engine_replies("nl", "help")
     fake_telegram.fail("sendMessage", status=502, description="Bad Gateway", times=10_000)
-    fake_telegram.push_text(CHAT, "/privacy")
-    await fake_telegram.await_for(lambda: attempts(fake_telegram, privacy_text), what="a failed attempt")
+    fake_telegram.push_text(CHAT, "/help")
+    await fake_telegram.await_for(lambda: attempts(fake_telegram, pending_text), what="a failed attempt")
     brug.kill()
 
     with Session(engine) as session:
         pending = session.exec(select(OutboxItem).where(OutboxItem.status == "pending")).all()
-    assert [item.payload["text"] for item in pending] == [privacy_text], "the reply waits in the outbox"
+    assert [item.payload["text"] for item in pending] == [pending_text], "the reply waits in the outbox"
 
     fake_telegram.clear_faults()
-    fake_telegram.push_text(CHAT, "/help")
+    fake_telegram.push_text(CHAT, "/language")
     brug.start()
-    (help_text,) = engine_replies("nl", "help")
-    await fake_telegram.await_for(lambda: attempts(fake_telegram, help_text) == 1, timeout=20, what="help")
+    (later_text,) = engine_replies("nl", "language")
+    await fake_telegram.await_for(
+        lambda: attempts(fake_telegram, later_text) == 1, timeout=20, what="the later reply"
+    )
     delivered = [m["text"] for m in fake_telegram.sent_messages(CHAT)]
-    assert delivered[-2:] == [privacy_text, help_text], "the old reply first, then the new one, in Dutch"
-    assert delivered.count(privacy_text) == 1
+    assert delivered[-2:] == [pending_text, later_text], "the old reply first, then the new one, in Dutch"
+    assert delivered.count(pending_text) == 1
 
     with Session(engine) as session:
         user = session.exec(select(User)).one()

@@ -10,6 +10,8 @@ from gettext import NullTranslations
 from types import MappingProxyType
 from typing import Any, Literal
 
+from brug.core.settings import RETENTION_DAYS
+
 # The user's open case: none, "waiting" (open, nobody claimed it yet) or "joined" (a key person holds it).
 CaseState = Literal["none", "waiting", "joined"]
 
@@ -58,6 +60,8 @@ class Context:
     case_id: int | None = None
     # The user's date today, for the timeline; the engine has no clock of its own.
     today: date | None = None
+    # BRUG_RETENTION_DAYS, which /privacy states.
+    retention_days: int = RETENTION_DAYS
 
     @property
     def has_open_case(self) -> bool:

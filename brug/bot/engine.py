@@ -27,7 +27,7 @@ from brug.bot.dialog import (
     State,
     Step,
 )
-from brug.core.i18n import N_
+from brug.core.i18n import N_, NP_
 from brug.core.languages import LANGUAGES, is_supported
 
 LANGUAGE_BUTTON_PREFIX = "lang:"
@@ -52,10 +52,14 @@ _HELP = N_(
 _PRIVACY = N_(
     "Your privacy:\n"
     "• What we keep: your language, your messages and your check-in answers. Not your name or number.\n"
-    "• For how long: messages 180 days; then they are deleted.\n"
+    "%(kept_for)s\n"
     "• Who sees it: only people from our team, and they see you under a made-up name.\n"
     "• We are not the IND and not the police.\n"
     "• /forget deletes everything about you."
+)
+_KEPT_FOR = NP_(
+    "• For how long: messages %(days)d day; then they are deleted.",
+    "• For how long: messages %(days)d days; then they are deleted.",
 )
 FORGET_PREFIX = "forget:"
 _FORGET_WARNING = N_(
@@ -136,7 +140,7 @@ def _command(state: State, name: str, context: Context, catalogs: Catalogs) -> S
     if name == "help":
         return Step(state, [help_reply(state.language, catalogs)])
     if name == "privacy":
-        return Step(state, [Reply(_(_PRIVACY))])
+        return Step(state, [privacy_reply(state.language, context, catalogs)])
     if name == "forget":
         buttons = (
             (Button(_(_FORGET_YES), f"{FORGET_PREFIX}yes"), Button(_(_FORGET_NO), f"{FORGET_PREFIX}no")),
@@ -185,12 +189,23 @@ def _forget(state: State, confirmed: bool, catalogs: Catalogs) -> Step:
 
 
 def _choose_language(state: State, language: str, context: Context, catalogs: Catalogs) -> Step:
-    """The language is set; then the first question of the flows (who are you?), or the main menu."""
+    """The language is set; then the first question of the flows (who are you?), or the main menu.
+
+    The first time, what we keep comes before any question: nothing but the language is stored yet.
+    """
     _ = catalogs(language).gettext
     chosen = replace(state, language=language, language_chosen=True)
     first = flow_dialog.show(chosen, flow_dialog.first_node(chosen), context, catalogs)
     commands = SetCommands(tuple((name, _(description)) for name, description in COMMANDS))
-    return Step(first.state, [ButtonAnswer(), Reply(_(_LANGUAGE_SET)), *first.outputs, commands])
+    privacy = [] if state.language_chosen else [privacy_reply(language, context, catalogs)]
+    return Step(first.state, [ButtonAnswer(), Reply(_(_LANGUAGE_SET)), *privacy, *first.outputs, commands])
+
+
+def privacy_reply(language: str, context: Context, catalogs: Catalogs) -> Reply:
+    translation = catalogs(language)
+    days = context.retention_days
+    kept_for = translation.ngettext(*_KEPT_FOR, days) % {"days": days}
+    return Reply(translation.gettext(_PRIVACY) % {"kept_for": kept_for})
 
 
 def help_reply(language: str, catalogs: Catalogs) -> Reply:

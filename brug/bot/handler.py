@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,11 +22,14 @@ from brug.core.languages import guess_language
 from brug.core.logs import log_failure
 from brug.core.models import Case, CaseStatus, InboundUpdate, InboxStatus, Message, User, utcnow
 from brug.core.outbox import enqueue_text
+from brug.core.settings import RETENTION_DAYS
 from brug.core.staff import link_telegram, redeem_invite
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# The first key of the PostgreSQL advisory locks that give one worker a chat at a time.
+CHAT_LOCKS = 0x6272
 CONCERN_WINDOW = timedelta(days=7)
 NETHERLANDS = ZoneInfo("Europe/Amsterdam")
 _CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED})
@@ -56,15 +60,17 @@ def pending_ids(engine: Engine, limit: int = 100) -> list[int]:
     return [inbox_id for inbox_id in dict.fromkeys([*urgent, *oldest]) if inbox_id is not None]
 
 
-def handle(engine: Engine, inbox_id: int, now: datetime | None = None) -> bool:
+def handle(
+    engine: Engine, inbox_id: int, now: datetime | None = None, *, retention_days: int = RETENTION_DAYS
+) -> bool:
     """Handle one stored update. Returns True when it produced something to send."""
     now = now or utcnow()
     try:
         with session_scope(engine) as session:
-            row = session.get(InboundUpdate, inbox_id)
-            if row is None or row.status != InboxStatus.PENDING:
+            row = _claim(session, inbox_id)
+            if row is None:
                 return False
-            sent = _handle_row(session, row, now)
+            sent = _handle_row(session, row, now, retention_days)
             row.status, row.handled_at = InboxStatus.DONE, now
             return sent
     except Exception as exc:
@@ -72,7 +78,33 @@ def handle(engine: Engine, inbox_id: int, now: datetime | None = None) -> bool:
         return _record_failure(engine, inbox_id, exc)
 
 
-def _handle_row(session: Session, row: InboundUpdate, now: datetime) -> bool:
+def _claim(session: Session, inbox_id: int) -> InboundUpdate | None:
+    """The row, locked for this transaction, if it is this chat's turn; None if another worker has it,
+    has the chat, or the chat has an earlier update still to handle.
+
+    With several workers on PostgreSQL, any worker may take any update: the row lock makes it handled
+    once, and the chat lock (an advisory lock held until commit) keeps a chat's updates in order.
+    """
+    row = session.exec(
+        select(InboundUpdate).where(InboundUpdate.id == inbox_id).with_for_update(skip_locked=True)
+    ).one_or_none()
+    if row is None or row.status != InboxStatus.PENDING:
+        return None
+    if row.chat_key is None:
+        return row
+    if session.get_bind().dialect.name == "postgresql":
+        chat_lock = func.pg_try_advisory_xact_lock(CHAT_LOCKS, func.hashtext(row.chat_key))
+        if not session.exec(select(chat_lock)).one():
+            return None
+    earlier = select(InboundUpdate.id).where(
+        InboundUpdate.chat_key == row.chat_key,
+        InboundUpdate.status == InboxStatus.PENDING,
+        col(InboundUpdate.update_id) < row.update_id,
+    )
+    return None if session.exec(earlier.limit(1)).first() is not None else row
+
+
+def _handle_row(session: Session, row: InboundUpdate, now: datetime, retention_days: int) -> bool:
     payload = row.payload
     kind = str(payload.get("kind", "ignored"))
     if kind == "ignored" or "chat_id" not in payload or "user_key" not in payload:
@@ -94,23 +126,31 @@ def _handle_row(session: Session, row: InboundUpdate, now: datetime) -> bool:
     if user_input.kind is InputKind.COMMAND and user_input.value == "start" and payload.get("argument"):
         # A key person's invite link (t.me/<bot>?start=<code>); an unknown code is simply ignored.
         redeem_invite(session, str(payload["argument"]), user, now)
-    context = _context(session, user, user_input, now)
+    context = replace(_context(session, user, user_input, now), retention_days=retention_days)
+    if user.language_chosen or user_input.severity != "none":
+        _keep(session, user, row, user_input, now)
+    state_row = conversation_of(session, user)
+    result = conversation.step(state_of(user, state_row), user_input, translations, context)
+    apply_step(session, user, state_row, result, now=now, callback_query_id=payload.get("callback_query_id"))
+    return bool(result.outputs)
+
+
+def _keep(session: Session, user: User, row: InboundUpdate, user_input: Input, now: datetime) -> None:
+    """The message in the person's history. Until they chose a language (and so saw what we keep) only
+    a message with a stress signal is kept: a key person answering a crisis must be able to read it."""
+    assert user.id is not None
     session.add(
         Message(
             user_id=user.id,
             direction="in",
-            kind=kind,
-            text=_history_text(payload),
+            kind=row.payload["kind"],
+            text=_history_text(row.payload),
             update_id=row.update_id,
             severity=None if user_input.severity == "none" else user_input.severity,
             categories=list(user_input.categories),
             created_at=now,
         )
     )
-    state_row = conversation_of(session, user)
-    result = conversation.step(state_of(user, state_row), user_input, translations, context)
-    apply_step(session, user, state_row, result, now=now, callback_query_id=payload.get("callback_query_id"))
-    return bool(result.outputs)
 
 
 def _input(payload: dict[str, Any], user: User) -> Input:

@@ -130,7 +130,11 @@ class InboundUpdate(SQLModel, table=True):
     """The inbox: every Telegram update is stored here before Telegram is told we have it."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_status_update", "status", "update_id"),)
+    __table_args__ = (
+        Index("ix_inbox_status_update", "status", "update_id"),
+        # A chat's turn: is an earlier update of this chat still to handle?
+        Index("ix_inbox_chat_status_update", "chat_key", "status", "update_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     update_id: int = Field(sa_type=BigInteger, unique=True)

@@ -15,6 +15,7 @@ from brug.core.crypto import Vault, development_data_key
 
 DEV_SECRET_KEY = "brug-development-key-not-for-production"  # noqa: S105  only accepted outside production
 DEV_DATA_KEY = development_data_key(DEV_SECRET_KEY)
+RETENTION_DAYS = 180
 
 
 class SettingsError(Exception):
@@ -43,7 +44,7 @@ class Settings(BaseSettings):
     # A returning user's case is offered only to their former key person (and backup) for this long.
     brug_sticky_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
     # Message texts, handled updates, sent calls and the notes of closed cases are removed after this.
-    brug_retention_days: int = Field(default=180, ge=1)
+    brug_retention_days: int = Field(default=RETENTION_DAYS, ge=1)
     # A bearer token for Prometheus to scrape /metrics; unset: only logged-in coordinators may read it.
     brug_metrics_token: str | None = Field(default=None, min_length=32)
 

@@ -2,10 +2,13 @@
 
 from collections.abc import Sequence
 
+import pytest
+
 from brug.bot.dialog import ButtonAnswer, Context, Input, InputKind, OpenCase, Reply, SetCommands, State
-from brug.bot.engine import language_keyboard, step
+from brug.bot.engine import language_keyboard, privacy_reply, step
 from brug.core.flows import load_flows
 from brug.core.i18n import translations
+from brug.core.languages import LANGUAGES
 
 START = Input(InputKind.COMMAND, "start")
 
@@ -65,7 +68,35 @@ def test_tapping_a_language_switches_everything_to_it() -> None:
         "forget",
     ]
     assert commands.commands[3][1] == ar("Choose your language")
-    assert texts(result.outputs)[1].startswith(ar(load_flows().node("main.who").text_for(None)))
+    assert texts(result.outputs)[1] == privacy_reply("ar", Context(), translations).text, (
+        "what we keep, first"
+    )
+    assert texts(result.outputs)[2].startswith(ar(load_flows().node("main.who").text_for(None)))
+
+
+def test_what_we_keep_is_shown_once_at_the_first_language_choice() -> None:
+    first = step(State("en", node="choose_language"), Input(InputKind.BUTTON, "lang:nl"), translations)
+    again = step(State("nl", True, "choose_language"), Input(InputKind.BUTTON, "lang:ti"), translations)
+    privacy = [privacy_reply(language, Context(), translations).text for language in ("nl", "ti")]
+    assert privacy[0] in texts(first.outputs)
+    assert not set(privacy) & set(texts(again.outputs)), "changing the language later does not repeat it"
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_privacy_states_the_configured_retention_period(language: str) -> None:
+    def privacy(days: int) -> str:
+        result = step(
+            State(language, True, "idle"),
+            Input(InputKind.COMMAND, "privacy"),
+            translations,
+            Context(retention_days=days),
+        )
+        (text,) = texts(result.outputs)
+        return text
+
+    assert "90" in privacy(90) and "180" not in privacy(90)
+    assert "180" in privacy(180)
+    assert "%(" not in privacy(30) and len(privacy(30).splitlines()) == 6, "heading and five lines"
 
 
 def test_a_person_who_said_who_they_are_gets_the_main_menu_after_choosing_a_language() -> None:

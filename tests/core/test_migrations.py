@@ -2,9 +2,11 @@
 
 import json
 
-from sqlalchemy import text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from brug.core.db import create_db_engine, migrate
 from brug.core.keys import encrypted_columns
@@ -102,3 +104,10 @@ def test_upgrading_encrypts_what_was_stored_in_clear(empty_database_url: URL) ->
         (chat_id, VAULT.chat_key(chat_id), True),
     ]
     assert [item.payload for item in outbox] == [{"text": f"reply to {words}"}, {"text": forgotten["text"]}]
+
+
+def test_the_migrations_build_what_the_models_describe(db: Engine) -> None:
+    """A model change without its migration (or a migration the models do not know) shows up here."""
+    with db.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []

@@ -74,11 +74,22 @@ def test_one_update_is_one_transaction_with_state_messages_and_outbox(db: Engine
         assert user.language == "fa_AF" and not user.language_chosen
         assert session.get(Conversation, user.id).node == "choose_language"  # type: ignore[union-attr]
         directions = [m.direction for m in session.exec(select(Message).order_by(Message.id))]  # type: ignore[arg-type]
-        assert directions == ["in", "out"]
+        assert directions == ["out"], "nothing the person wrote is kept before they chose a language"
         (item,) = session.exec(select(OutboxItem)).all()
         assert item.method == "send_message" and item.status == "pending" and item.chat_id == TELEGRAM_ID
         assert len(item.payload["keyboard"]) == 5
         assert session.get(InboundUpdate, inbox_id).status == InboxStatus.DONE  # type: ignore[union-attr]
+
+
+def test_before_the_language_choice_only_a_message_with_a_signal_is_kept(db: Engine) -> None:
+    store_updates(db, [
+        text_update(1, "/start"), text_update(2, "my brother is in Kampala"), text_update(3, "I want to die"),
+    ])  # fmt: skip
+    for inbox_id in pending_ids(db):
+        handle(db, inbox_id)
+    with Session(db) as session:
+        kept = [(m.text, m.severity) for m in session.exec(select(Message).where(Message.direction == "in"))]
+    assert kept == [("I want to die", "urgent")], "a key person answering a crisis must read it"
 
 
 def test_users_are_pseudonymous(db: Engine) -> None:
