@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="migrate the database, then serve the back office and run the bot")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (more than one: PostgreSQL and webhook mode)",
+    )
     run.set_defaults(command=_run)
 
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(command=_migrate)
@@ -161,11 +167,34 @@ def _run(args: argparse.Namespace) -> None:
     _migrate_database(settings)
     if settings.telegram_bot_token is None:
         print(BACK_OFFICE_ONLY_HINT, file=sys.stderr)
+    _check_workers(settings, args.workers)
     engine = create_db_engine(settings.database, settings.vault)
     _check_keys(engine)
     _offer_first_account(settings, engine, f"http://{args.host}:{args.port}")
-    app = build_app(settings, engine)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if args.workers > 1:
+        engine.dispose()
+        uvicorn.run(
+            "brug.service:app_from_environment",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+        )
+        return
+    uvicorn.run(build_app(settings, engine), host=args.host, port=args.port, log_level="info")
+
+
+def _check_workers(settings: Settings, workers: int) -> None:
+    """Several workers share one PostgreSQL database; Telegram gives updates to one long poller only."""
+    if workers < 1:
+        raise CommandError("--workers: at least 1")
+    if workers == 1:
+        return
+    if settings.database.get_backend_name() != "postgresql":
+        raise CommandError("--workers: more than one worker needs PostgreSQL (DATABASE_URL)")
+    if settings.telegram_bot_token is not None and not settings.webhook_mode:
+        raise CommandError("--workers: more than one worker needs webhook mode (BRUG_WEBHOOK_URL)")
 
 
 def _offer_first_account(settings: Settings, engine: Engine, served_at: str) -> None:

@@ -15,7 +15,8 @@ from brug.api.app import create_app
 from brug.bot.preview import preview_step
 from brug.bot.runtime import BotRuntime
 from brug.bot.webhook import webhook_router
-from brug.core.settings import Settings
+from brug.core.db import create_db_engine
+from brug.core.settings import Settings, load_settings
 
 # /healthz asks Telegram at most once per TELEGRAM_CHECK_TTL, however often a load balancer polls it.
 TELEGRAM_CHECK_TIMEOUT = 2.0
@@ -52,6 +53,13 @@ def cached_check(
             return reachable
 
     return check
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker when `brug run --workers N` starts several: each builds its own from the
+    environment (the parent has migrated the database and checked the keys)."""
+    settings = load_settings()
+    return build_app(settings, create_db_engine(settings.database, settings.vault))
 
 
 def build_app(settings: Settings, engine: Engine) -> FastAPI:

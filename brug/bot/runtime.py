@@ -83,7 +83,9 @@ class BotRuntime:
         self.purge_interval = purge_interval
         self.rules = escalation_rules(settings)
         self.bot = bot or build_bot(settings)
-        self.sender = OutboxSender(engine, self.bot, send=self._send)
+        # With several workers on PostgreSQL, others' replies are seen at the sender's next look.
+        tick = 0.1 if engine.dialect.name == "postgresql" else 1.0
+        self.sender = OutboxSender(engine, self.bot, send=self._send, tick=tick)
         self._inbox_wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -167,6 +169,9 @@ class BotRuntime:
             await asyncio.to_thread(drop_outbox_row, self.engine, job.id)
         return message_id
 
+    def _handle(self, inbox_id: int) -> bool:
+        return handler.handle(self.engine, inbox_id, retention_days=self.settings.brug_retention_days)
+
     def _purge(self) -> int:
         report = run_purge(self.engine, utcnow(), self.settings.brug_retention_days)
         log.info("retention (%s days): %s", self.settings.brug_retention_days, report)
@@ -204,7 +209,7 @@ class BotRuntime:
             try:
                 ids = await asyncio.to_thread(handler.pending_ids, self.engine, INBOX_CHUNK)
                 for inbox_id in ids:
-                    if await asyncio.to_thread(handler.handle, self.engine, inbox_id):
+                    if await asyncio.to_thread(self._handle, inbox_id):
                         self.sender.wake()
             except Exception as exc:
                 log_failure(log, "inbox unavailable; trying again", exc)

@@ -23,6 +23,7 @@ from telegram import Message as TelegramMessage
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from brug.core.db import session_scope
+from brug.core.leadership import SENDER, Leadership
 from brug.core.logs import log_failure
 from brug.core.models import OutboxItem, OutboxStatus, utcnow
 from brug.core.outbox import Method
@@ -167,23 +168,29 @@ class OutboxSender:
         self._send = send
         self._wakeup = asyncio.Event()
         self._paused_until: datetime | None = None
+        self._leadership = Leadership(engine, SENDER)
 
     def wake(self) -> None:
         self._wakeup.set()
 
     async def run(self) -> None:
-        while True:
-            self._wakeup.clear()
-            await self._wait_for_pause()
-            try:
-                chats = await asyncio.to_thread(due_jobs, self._engine, utcnow())
-                if chats:
-                    await asyncio.gather(*(self._send_chat(jobs) for jobs in chats))
-                    continue
-            except Exception as exc:
-                log_failure(log, "outbox unavailable; trying again", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._tick)
+        """Send while this process leads (`brug.core.leadership`); other workers wait to take over."""
+        try:
+            while True:
+                self._wakeup.clear()
+                await self._wait_for_pause()
+                try:
+                    if await asyncio.to_thread(self._leadership.held):
+                        chats = await asyncio.to_thread(due_jobs, self._engine, utcnow())
+                        if chats:
+                            await asyncio.gather(*(self._send_chat(jobs) for jobs in chats))
+                            continue
+                except Exception as exc:
+                    log_failure(log, "outbox unavailable; trying again", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._tick)
+        finally:
+            self._leadership.release()
 
     async def _wait_for_pause(self) -> None:
         if self._paused_until is not None:
