@@ -28,8 +28,6 @@ from brug.core.staff import link_telegram, redeem_invite
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-# The first key of the PostgreSQL advisory locks that give one worker a chat at a time.
-CHAT_LOCKS = 0x6272
 CONCERN_WINDOW = timedelta(days=7)
 NETHERLANDS = ZoneInfo("Europe/Amsterdam")
 _CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED})
@@ -79,11 +77,12 @@ def handle(
 
 
 def _claim(session: Session, inbox_id: int) -> InboundUpdate | None:
-    """The row, locked for this transaction, if it is this chat's turn; None if another worker has it,
-    has the chat, or the chat has an earlier update still to handle.
+    """The row, locked for this transaction, if it is this chat's turn; None if another worker has it
+    or the chat has an earlier update not yet handled.
 
     With several workers on PostgreSQL, any worker may take any update: the row lock makes it handled
-    once, and the chat lock (an advisory lock held until commit) keeps a chat's updates in order.
+    once; and since an update being handled stays pending for everyone else until its transaction
+    commits, the check for an earlier one keeps each chat in order.
     """
     row = session.exec(
         select(InboundUpdate).where(InboundUpdate.id == inbox_id).with_for_update(skip_locked=True)
@@ -92,10 +91,6 @@ def _claim(session: Session, inbox_id: int) -> InboundUpdate | None:
         return None
     if row.chat_key is None:
         return row
-    if session.get_bind().dialect.name == "postgresql":
-        chat_lock = func.pg_try_advisory_xact_lock(CHAT_LOCKS, func.hashtext(row.chat_key))
-        if not session.exec(select(chat_lock)).one():
-            return None
     earlier = select(InboundUpdate.id).where(
         InboundUpdate.chat_key == row.chat_key,
         InboundUpdate.status == InboxStatus.PENDING,

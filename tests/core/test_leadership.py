@@ -34,7 +34,9 @@ def test_a_leader_whose_connection_dies_lets_another_lead(db: Engine, database_u
     first, second = Leadership(db, SENDER), Leadership(other_process, SENDER)
     try:
         assert first.held()
-        first._connection.invalidate()  # type: ignore[union-attr]  the database dropped the session
+        connection = first._connection
+        assert connection is not None
+        connection.invalidate()  # as when the database drops the session
         assert second.held()
     finally:
         first.release()

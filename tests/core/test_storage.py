@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, inspect, text
 from sqlmodel import Session, select
 
-from brug.bot.handler import handle, pending_ids
+from brug.bot.handler import _claim, handle, pending_ids
 from brug.bot.inbox import next_offset, store_updates
 from brug.core.crypto import telegram_user_key
 from brug.core.db import session_scope
@@ -183,3 +183,17 @@ def test_the_third_concern_within_a_week_opens_one_case(db: Engine) -> None:
         ]
     assert (case.severity, case.reason, case.status) == ("normal", "concern_signals", "open")
     assert signals == [("concern", ["health"])] * 4
+
+
+def test_a_worker_takes_a_chat_s_update_only_in_its_turn(db: Engine) -> None:
+    """Two workers: while one handles a chat's first update, the other takes neither it nor the next."""
+    store_updates(db, [text_update(1, "/start"), text_update(2, "/help")])
+    first, second = pending_ids(db)
+    with session_scope(db) as worker:
+        assert _claim(worker, first) is not None
+        if db.dialect.name == "postgresql":  # SQLite is one process: its writers queue instead
+            assert handle(db, first) is False, "held by the other worker"
+            assert handle(db, second) is False, "the chat's earlier update is still being handled"
+    assert handle(db, second) is False, "the earlier one is still pending"
+    assert handle(db, first) is True
+    assert handle(db, second) is True
