@@ -168,7 +168,7 @@ def _user(session: Session, payload: dict[str, Any], now: datetime) -> User:
         )
         session.add(user)
         session.flush()
-    user.chat_id = payload["chat_id"]
+    user.chat_id, user.blocked_at = payload["chat_id"], None
     return user
 
 

@@ -25,7 +25,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from brug.core.db import session_scope
 from brug.core.leadership import SENDER, Leadership
 from brug.core.logs import log_failure
-from brug.core.models import OutboxItem, OutboxStatus, utcnow
+from brug.core.models import CheckinSchedule, OutboxItem, OutboxStatus, User, utcnow
 from brug.core.outbox import Method
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,34 @@ def mark_failed(engine: Engine, job: Job, error: str, *, retry_at: datetime | No
             row.status = OutboxStatus.FAILED
         else:
             row.next_attempt_at = retry_at
+
+
+def mark_blocked(engine: Engine, job: Job, error: str) -> int:
+    """Telegram said 403 (the person blocked the bot): this row and every other one waiting for the chat
+    fail now, without a try each, and the person's check-ins stop. Returns how many rows were dropped."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        row = session.get(OutboxItem, job.id)
+        if row is None:
+            return 0
+        row.attempts, row.last_error, row.status = job.attempts + 1, error[:500], OutboxStatus.FAILED
+        waiting = session.exec(
+            select(OutboxItem).where(
+                OutboxItem.chat_key == row.chat_key,
+                OutboxItem.status == OutboxStatus.PENDING,
+                col(OutboxItem.id) != row.id,
+            )
+        ).all()
+        for other in waiting:
+            other.status, other.last_error = OutboxStatus.FAILED, "not sent: the chat blocked the bot"
+        if row.user_id is not None:
+            user = session.get(User, row.user_id)
+            if user is not None:
+                user.blocked_at = now
+            schedule = session.get(CheckinSchedule, row.user_id)
+            if schedule is not None:
+                schedule.active = False
+        return len(waiting)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -217,7 +245,11 @@ class OutboxSender:
                 mark_failed, self._engine, job, f"429 retry after {seconds}s", retry_at=until
             )
             return False
-        except (Forbidden, BadRequest) as exc:
+        except Forbidden as exc:
+            dropped = await asyncio.to_thread(mark_blocked, self._engine, job, f"Forbidden: {exc.message}")
+            log.warning("outbox %s: Forbidden, chat blocked; %s more for it dropped", job.id, dropped)
+            return False
+        except BadRequest as exc:
             log.warning("outbox %s: %s %s, not retried", job.id, type(exc).__name__, exc.message)
             await asyncio.to_thread(
                 mark_failed, self._engine, job, f"{type(exc).__name__}: {exc.message}", retry_at=None

@@ -109,6 +109,8 @@ class User(SQLModel, table=True):
     phase: str | None = Field(default=None, max_length=16)
     # The key person who helped before or invited them: their next case goes to this person first.
     contact_person_id: int | None = _key_person_fk()
+    # Telegram said 403: they blocked the bot. Cleared when they write again.
+    blocked_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

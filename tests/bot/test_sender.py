@@ -1,5 +1,6 @@
 """The outbox sender against Telegram's errors, through the fake Bot API."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,9 @@ from sqlmodel import Session, select
 
 from brug.bot import sender
 from brug.bot.runtime import BotRuntime
-from brug.core.models import OutboxItem
+from brug.core.db import session_scope
+from brug.core.models import CheckinSchedule, OutboxItem, User
+from brug.core.outbox import enqueue_message
 from tests.bot.conversation import engine_replies, texts
 from tests.fake_bot_api import Call, FakeBotAPI
 
@@ -92,3 +95,36 @@ async def test_a_bad_request_is_final_and_the_chat_goes_on(
         lambda: [item.status for item in outbox(runtime.engine)] == ["failed", "sent"],
         what="failed, then sent",
     )
+
+
+async def test_a_block_drops_what_waits_for_the_chat_and_stops_check_ins(
+    runtime: BotRuntime, fake_telegram: FakeBotAPI
+) -> None:
+    fake_telegram.push_text(CHAT, "/start")
+    await fake_telegram.await_for(lambda: texts(fake_telegram, CHAT), what="the greeting")
+    fake_telegram.block(CHAT)
+
+    def queue_three(session: Session) -> None:
+        user = session.exec(select(User)).one()
+        session.add(CheckinSchedule(user_id=user.id, every_days=7))  # type: ignore[arg-type]
+        for n in range(3):
+            enqueue_message(session, user=user, text=f"waiting {n}")
+
+    with session_scope(runtime.engine) as session:
+        queue_three(session)
+    runtime.sender.wake()
+    await fake_telegram.await_for(
+        lambda: [item.status for item in outbox(runtime.engine)][-3:] == ["failed"] * 3, what="all dropped"
+    )
+    await asyncio.sleep(0.5)
+    assert len(sends(fake_telegram, CHAT)) == 2, "one refused try for three waiting messages"
+    with Session(runtime.engine) as session:
+        user = session.exec(select(User)).one()
+        schedule = session.get(CheckinSchedule, user.id)
+        assert user.blocked_at is not None and schedule is not None and not schedule.active
+
+    fake_telegram.unblock(CHAT)
+    fake_telegram.push_text(CHAT, "/help")
+    await fake_telegram.await_for(lambda: texts(fake_telegram, CHAT)[1:], what="the answer after unblocking")
+    with Session(runtime.engine) as session:
+        assert session.exec(select(User)).one().blocked_at is None, "writing again lifts the mark"
