@@ -1,7 +1,7 @@
 """Crash safety (issue 6): `brug run` killed with SIGKILL at random moments under a steady stream of updates.
 
 Many chats each send a script of updates (`tests.chat_scripts`) at a steady rate, by long polling or
-webhook, while the process is killed `KILLS` times (seeded; the seed is printed, and `BRUG_CRASH_SEED`
+webhook, while the process is killed `KILLS` times (seeded; the seed is printed, and `CRASH_TEST_SEED`
 replays it) and started again each time. When everything is handled, every chat must show exactly the
 replies the engine gives to its updates, in the order of the updates; nothing lost, nothing reordered.
 
@@ -37,25 +37,29 @@ import pytest
 from sqlalchemy import Engine, create_engine, func
 from sqlalchemy.engine import URL
 from sqlmodel import Session, col, select
+from telegram.ext import ExtBot
 
 from brug.bot.dialog import InputKind
+from brug.bot.sender import OutboxSender
 from brug.core.crypto import telegram_user_key
+from brug.core.db import session_scope
 from brug.core.models import Case, InboundUpdate, InboxStatus, Message, OutboxItem, OutboxStatus, User
-from brug.core.outbox import Method
+from brug.core.outbox import Method, enqueue_text
 from tests.chat_scripts import LANGUAGE_CODE, ChatScript, Update, write_script
-from tests.constants import SECRET_KEY
+from tests.constants import SECRET_KEY, TOKEN
 from tests.fake_bot_api import FakeBotAPI
 from tests.processes import BrugProcess, brug_env
 
-SEED_ENV = "BRUG_CRASH_SEED"
-# CI's size keeps the test near a minute; set BRUG_CRASH_CHATS for a longer run.
-CHATS = int(os.environ.get("BRUG_CRASH_CHATS") or 60)
+# Not BRUG_*: the tests' clean environment removes those.
+SEED_ENV = "CRASH_TEST_SEED"
+# CI's size keeps the test near a minute; set CRASH_TEST_CHATS for a longer run.
+CHATS = int(os.environ.get("CRASH_TEST_CHATS") or 60)
 UPDATES_PER_CHAT = 12
 KILLS = 5
 UPDATES_PER_SECOND = 30.0
 FEED_TICK = 0.1
 # Seconds a process serves before it is killed: from at once to a few seconds of work.
-LIFETIME = (0.0, 5.0)
+LIFETIME = (0.0, 4.0)
 FIRST_CHAT = 700_001
 START_TIMEOUT = 30.0
 DRAIN_TIMEOUT = 60.0
@@ -105,11 +109,12 @@ def push(fake: FakeBotAPI, chat_id: int, update: Update) -> int:
 
 
 async def feed(fake: FakeBotAPI, order: list[tuple[int, Update]]) -> list[int]:
-    """Push the updates at a steady rate, whatever the bot is doing."""
-    per_tick = max(1, round(UPDATES_PER_SECOND * FEED_TICK))
+    """Push the updates at a steady rate by the clock, whatever the bot (or the machine) is doing."""
+    began = time.monotonic()
     update_ids: list[int] = []
-    for start in range(0, len(order), per_tick):
-        update_ids += [push(fake, chat_id, update) for chat_id, update in order[start : start + per_tick]]
+    while len(update_ids) < len(order):
+        due = min(len(order), int((time.monotonic() - began) * UPDATES_PER_SECOND) + 1)
+        update_ids += [push(fake, chat_id, update) for chat_id, update in order[len(update_ids) : due]]
         await asyncio.sleep(FEED_TICK)
     return update_ids
 
@@ -117,11 +122,10 @@ async def feed(fake: FakeBotAPI, order: list[tuple[int, Update]]) -> list[int]:
 async def serving(fake: FakeBotAPI, mode: str, since: float) -> None:
     """Until the process started at `since` asks for updates (polling) or has set its webhook."""
     method = "getUpdates" if mode == "polling" else "setWebhook"
-    await fake.await_for(
-        lambda: any(call.at >= since for call in fake.calls(method)),
-        timeout=START_TIMEOUT,
-        what=f"a {method} from the restarted process",
-    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while not any(call.at >= since for call in fake.calls(method)):
+        assert time.monotonic() < deadline, f"no {method} within {START_TIMEOUT:g} s of a start"
+        await asyncio.sleep(0.05)
 
 
 def marked_sent(reader: Engine) -> int:
@@ -256,8 +260,8 @@ async def test_sigkill_at_random_moments_loses_and_repeats_nothing_but_in_flight
     brug.start()
     feeding = asyncio.create_task(feed(fake_telegram, order))
     kills = await kill_and_restart(brug, fake_telegram, reader, mode, rng)
+    killed = time.monotonic() - began
     update_ids = await feeding
-    fed = time.monotonic() - began
     await drain(reader, fake_telegram, len(update_ids), reply_count)
 
     calls = fake_telegram.calls("sendMessage")
@@ -266,11 +270,12 @@ async def test_sigkill_at_random_moments_loses_and_repeats_nothing_but_in_flight
     lost = sum(replies_lost(script, chats.get(script.chat_id, [])) for script in scripts)
     duplicated = len(calls) - accepted_rows(fake_telegram)
     in_flight = [accepted_rows(fake_telegram, kill.restarted_at) - kill.marked_sent for kill in kills]
+    starts = [round(kill.start_seconds, 1) for kill in kills]
     print(
         f"crash test [{mode}, {database_url.get_backend_name()}, seed {seed}]: {len(update_ids)} updates, "
         f"{len(kills)} kills, {reply_count} replies, lost {lost}, duplicated {duplicated}, "
         f"in flight at the kills {in_flight}, {time.monotonic() - began:.1f} s "
-        f"(fed in {fed:.1f} s; restarts took {[round(kill.start_seconds, 1) for kill in kills]} s)"
+        f"(kills over after {killed:.1f} s; restarts took {starts} s)"
     )
     for script in scripts:
         assert fold(chats.get(script.chat_id, [])) == script.expected_texts(), (
@@ -283,3 +288,27 @@ async def test_sigkill_at_random_moments_loses_and_repeats_nothing_but_in_flight
     assert all(fake_telegram.commands(chat_id=s.chat_id) for s in scripts), "every chat has its command menu"
     log = brug.log()
     assert not any(str(s.chat_id) in log for s in scripts), "no chat id in the logs"
+
+
+async def test_a_finishing_sender_completes_the_send_under_way_and_starts_no_other(
+    db: Engine, fake_telegram: FakeBotAPI
+) -> None:
+    """What makes a graceful stop (SIGTERM, a deploy) repeat nothing: the send under way is marked sent."""
+    chat = FIRST_CHAT
+    fake_telegram.push_text(chat, "hello")
+    with session_scope(db) as session:
+        for text in ("first", "second"):
+            enqueue_text(session, chat_id=chat, text=text)
+    fake_telegram.set_delay("sendMessage", 0.5)
+    bot = ExtBot(token=TOKEN, base_url=fake_telegram.base_url)
+    await bot.initialize()
+    sender = OutboxSender(db, bot)
+    running = asyncio.create_task(sender.run())
+    await fake_telegram.await_for(lambda: fake_telegram.calls("sendMessage"), what="the first send")
+    sender.finish()
+    await asyncio.wait_for(running, timeout=10)
+    await bot.shutdown()
+    with Session(db) as session:
+        rows = session.exec(select(OutboxItem.status).order_by(col(OutboxItem.id))).all()
+    assert rows == [OutboxStatus.SENT, OutboxStatus.PENDING]
+    assert [call.params["text"] for call in fake_telegram.calls("sendMessage")] == ["first"]

@@ -166,12 +166,19 @@ class OutboxSender:
         self._send = send
         self._wakeup = asyncio.Event()
         self._paused_until: datetime | None = None
+        self._finishing = False
 
     def wake(self) -> None:
         self._wakeup.set()
 
+    def finish(self) -> None:
+        """Start no new send; `run` returns once the sends under way are done and marked. Cancelled in the
+        middle of a call, a row Telegram already has would stay pending and be sent again after a restart."""
+        self._finishing = True
+        self._wakeup.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._finishing:
             self._wakeup.clear()
             await self._wait_for_pause()
             try:
@@ -193,7 +200,7 @@ class OutboxSender:
 
     async def _send_chat(self, jobs: list[Job]) -> None:
         for job in jobs:
-            if not await self._send_one(job):
+            if self._finishing or not await self._send_one(job):
                 return
 
     async def _send_one(self, job: Job) -> bool:
