@@ -867,6 +867,11 @@ class FakeBotAPI:
         with self._lock:
             return copy.deepcopy(self._commands.get(_scope_key(scope, language_code), []))
 
+    def unanswered_callback_queries(self) -> int:
+        """Button presses pushed with `push_callback` that no answerCallbackQuery has answered yet."""
+        with self._lock:
+            return len(self._open_queries)
+
     def webhook_deliveries(self) -> list[tuple[int, int]]:
         """Every webhook delivery attempt as (update_id, HTTP status or 0 for no connection)."""
         with self._lock:

@@ -230,11 +230,13 @@ async def test_callback_query_and_answer_once(fake: FakeBotAPI, bot: Bot, chat: 
     [update] = await bot.get_updates(offset=2)
 
     query = update.callback_query
+    assert fake.unanswered_callback_queries() == 1
     assert query is not None and isinstance(query.message, Message)
     assert (query.data, query.from_user.id, query.from_user.language_code) == ("yes", chat, "ar")
     assert query.message.message_id == sent.message_id
     assert query.message.reply_markup == YES_NO
     assert await bot.answer_callback_query(query.id, text="Thanks") is True
+    assert fake.unanswered_callback_queries() == 0
     with pytest.raises(BadRequest, match="Query is too old"):
         await bot.answer_callback_query(query.id)
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,55 +13,16 @@ from sqlmodel import Session, col, select
 from brug.core.db import create_db_engine
 from brug.core.models import Message, OutboxItem, User
 from tests.bot.conversation import engine_replies, wait_for_language_keyboard
-from tests.constants import SECRET_KEY, TOKEN, VAULT
+from tests.constants import TOKEN, VAULT
 from tests.fake_bot_api import FakeBotAPI
+from tests.processes import BrugProcess, brug_env
 
 CHAT = 4242
 
 
-class BrugProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self._env = env
-        self._log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def log(self) -> str:
-        return self._log.read_text(encoding="utf-8", errors="replace")
-
-    def start(self) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        with self._log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "brug", "run", "--port", str(port)],
-                env=self._env,
-                stdout=log,
-                stderr=log,
-            )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
-
-
 @pytest.fixture
 def brug(database_url: URL, fake_telegram: FakeBotAPI, tmp_path: Path) -> Iterator[BrugProcess]:
-    env = {
-        **os.environ,
-        "BRUG_ENV": "test",
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": fake_telegram.base_url,
-        "DATABASE_URL": database_url.render_as_string(hide_password=False),
-        "BRUG_SECRET_KEY": SECRET_KEY,
-        "TELEGRAM_POLL_TIMEOUT": "1",
-    }
+    env = brug_env(database_url, fake_telegram)
     process = BrugProcess(env, tmp_path / "brug.log")
     yield process
     process.stop()

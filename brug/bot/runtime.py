@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # Updates handled between two looks for a newly arrived crisis.
 INBOX_CHUNK = 20
+# At a stop, how long the sends under way may take to finish before they are cancelled.
+FINISH_SENDS_SECONDS = 5.0
 
 
 def build_bot(settings: Settings) -> ExtBot[int]:
@@ -109,6 +111,10 @@ class BotRuntime:
         self._tasks.append(asyncio.create_task(self._run_timers(), name="brug-timers"))
 
     async def stop(self) -> None:
+        self.sender.finish()
+        sending = [task for task in self._tasks if task.get_name() == "brug-send"]
+        if sending:
+            await asyncio.wait(sending, timeout=FINISH_SENDS_SECONDS)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -197,14 +197,21 @@ class OutboxSender:
         self._wakeup = asyncio.Event()
         self._paused_until: datetime | None = None
         self._leadership = Leadership(engine, SENDER)
+        self._finishing = False
 
     def wake(self) -> None:
+        self._wakeup.set()
+
+    def finish(self) -> None:
+        """Start no new send; `run` returns once the sends under way are done and marked. Cancelled in the
+        middle of a call, a row Telegram already has would stay pending and be sent again after a restart."""
+        self._finishing = True
         self._wakeup.set()
 
     async def run(self) -> None:
         """Send while this process leads (`brug.core.leadership`); other workers wait to take over."""
         try:
-            while True:
+            while not self._finishing:
                 self._wakeup.clear()
                 await self._wait_for_pause()
                 try:
@@ -229,7 +236,7 @@ class OutboxSender:
 
     async def _send_chat(self, jobs: list[Job]) -> None:
         for job in jobs:
-            if not await self._send_one(job):
+            if self._finishing or not await self._send_one(job):
                 return
 
     async def _send_one(self, job: Job) -> bool:
