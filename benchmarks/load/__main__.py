@@ -23,6 +23,8 @@ from pathlib import Path
 from benchmarks.load.report import write
 from benchmarks.load.run import Config, Databases, Result, measure
 
+DEFAULT_USERS = 500
+QUICK_USERS = 100
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 NOTE = (
     "Closed loop: each simulated person sends the next update only after the reply to the previous one. "
@@ -36,47 +38,65 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--users", type=int, default=500)
-    parser.add_argument("--quick", action="store_true", help="100 users, SQLite only")
+    parser.add_argument("--users", type=int, default=DEFAULT_USERS)
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_USERS} users, SQLite only")
     parser.add_argument("--modes", default="polling,webhook")
-    parser.add_argument("--databases", default="sqlite,postgres", help="for Brug: sqlite, postgres")
+    parser.add_argument(
+        "--databases", help="for Brug: sqlite, postgres (default: both, postgres only with a URL for it)"
+    )
     parser.add_argument("--database-url", help="PostgreSQL admin URL (default: TEST_DATABASE_URL)")
+    parser.add_argument(
+        "--brug",
+        default="brug,brug-unthrottled",
+        help="Brug variants: brug (as shipped), brug-unthrottled (no 30 messages/s limit)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="webhook mode: server worker processes")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for one reply")
-    parser.add_argument("--profile", action="store_true", help="py-spy on the first Brug run")
+    parser.add_argument(
+        "--profile", action="store_true", help="one more Brug run under py-spy: flame graph in --out/profile"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the bots' logs and databases here")
     return parser
 
 
-def configurations(modes: list[str], databases: list[str], workers: int) -> list[Config]:
+def configurations(modes: list[str], variants: list[str], databases: list[str], workers: int) -> list[Config]:
     configs = []
     for mode in modes:
         count = workers if mode == "webhook" else 1
         configs.append(Config("echo", mode, "-", count))
-        configs += [Config("brug", mode, database, count) for database in databases]
+        configs += [Config(bot, mode, database, count) for bot in variants for database in databases]
     return configs
 
 
-async def _run_all(args: argparse.Namespace, configs: list[Config], workdir: Path) -> list[Result]:
-    postgres = args.database_url or os.environ.get("TEST_DATABASE_URL")
-    databases = Databases(workdir, postgres)
-    results: list[Result] = []
-    profile_dir = args.out / "profile" if args.profile else None
+async def _run_all(
+    args: argparse.Namespace, configs: list[Config], workdir: Path
+) -> tuple[list[Result], Result | None]:
+    """Every configuration; then, with --profile, one more Brug run under py-spy (not in the comparison)."""
+    databases = Databases(workdir, args.database_url)
     try:
-        for config in configs:
-            print(f"{config.label}: {args.users} users …", file=sys.stderr, flush=True)
-            profile = profile_dir if config.bot == "brug" else None
-            if config.bot == "echo":
-                result = await measure(config, args.users, args.timeout, workdir, None, None)
-            else:
-                with databases.fresh(config.database) as url:
-                    result = await measure(config, args.users, args.timeout, workdir, url, profile)
-                profile_dir = None
-            print(_summary(result), file=sys.stderr, flush=True)
-            results.append(result)
+        results = [await _run_one(args, config, databases, workdir, None) for config in configs]
+        brug = [config for config in configs if config.is_brug]
+        profiled = None
+        if args.profile and brug:
+            target = next((c for c in brug if c.bot == "brug-unthrottled"), brug[0])
+            profiled = await _run_one(args, target, databases, workdir, args.out / "profile")
     finally:
         databases.close()
-    return results
+    return results, profiled
+
+
+async def _run_one(
+    args: argparse.Namespace, config: Config, databases: Databases, workdir: Path, profile: Path | None
+) -> Result:
+    print(f"{config.label}: {args.users} users{' (profiled)' if profile else ''} …", file=sys.stderr)
+    if config.is_brug:
+        with databases.fresh(config.database) as url:
+            result = await measure(config, args.users, args.timeout, workdir, url, profile)
+    else:
+        result = await measure(config, args.users, args.timeout, workdir, None, None)
+    print(_summary(result), file=sys.stderr, flush=True)
+    return result
 
 
 def _summary(result: Result) -> str:
@@ -90,17 +110,28 @@ def _summary(result: Result) -> str:
 
 def main() -> int:
     args = _parser().parse_args()
+    args.database_url = args.database_url or os.environ.get("TEST_DATABASE_URL")
     if args.quick:
-        args.users = min(args.users, 100) if args.users != 500 else 100
-        args.databases = "sqlite"
+        args.users = QUICK_USERS if args.users == DEFAULT_USERS else args.users
+        args.databases = args.databases or "sqlite"
+    if args.databases is None:
+        args.databases = "sqlite,postgres" if args.database_url else "sqlite"
+        if not args.database_url:
+            print("no TEST_DATABASE_URL or --database-url: SQLite only", file=sys.stderr)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
-    configs = configurations(modes, databases, args.workers)
+    if "postgres" in databases and not args.database_url:
+        print("postgres: set TEST_DATABASE_URL or pass --database-url", file=sys.stderr)
+        return 2
+    variants = [v.strip() for v in args.brug.split(",") if v.strip()]
+    configs = configurations(modes, variants, databases, args.workers)
     with tempfile.TemporaryDirectory(prefix="brug-load-") as directory:
-        results = asyncio.run(_run_all(args, configs, Path(directory)))
-    report = write(results, args.out, NOTE)
+        workdir = args.keep or Path(directory)
+        workdir.mkdir(parents=True, exist_ok=True)
+        results, profiled = asyncio.run(_run_all(args, configs, workdir))
+    report = write(results, profiled, args.out, NOTE)
     print(report.read_text(encoding="utf-8"))
-    failed = [f for r in results for f in r.failures]
+    failed = [f for r in [*results, *([profiled] if profiled else [])] for f in r.failures]
     if failed:
         print(f"{len(failed)} updates got no reply, e.g.:\n  " + "\n  ".join(failed[:10]), file=sys.stderr)
         return 1

@@ -44,8 +44,11 @@ class Launch:
     health_path: str
 
 
-def brug_launch(mode: str, fake_url: str, database_url: str, workers: int = 1) -> Launch:
-    """`brug run` as an operator starts it, configured by environment only."""
+def brug_launch(
+    mode: str, fake_url: str, database_url: str, workers: int = 1, *, throttled: bool = True
+) -> Launch:
+    """`brug run` as an operator starts it, configured by environment only; unthrottled: without the
+    30 messages/s limit (benchmarks/load/brug_unthrottled.py)."""
     port = free_port()
     env = {
         "BRUG_ENV": "test",
@@ -58,7 +61,8 @@ def brug_launch(mode: str, fake_url: str, database_url: str, workers: int = 1) -
     if mode == "webhook":
         env["BRUG_WEBHOOK_URL"] = f"http://127.0.0.1:{port}/telegram/webhook"
         env["BRUG_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    command = [sys.executable, "-m", "brug", "run", "--port", str(port)]
+    module = "brug" if throttled else "benchmarks.load.brug_unthrottled"
+    command = [sys.executable, "-m", module, "run", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
     return Launch("brug", command, env, port, "/healthz")
@@ -120,9 +124,9 @@ def _tree_total(pid: int, read: Callable[[int], float]) -> float:
 class BotProcess:
     """One bot started as a subprocess, with its output in a log file."""
 
-    def __init__(self, launch: Launch, workdir: Path) -> None:
+    def __init__(self, launch: Launch, workdir: Path, name: str) -> None:
         self.launch = launch
-        self.log_path = workdir / f"{launch.name}.log"
+        self.log_path = workdir / f"{name}.log"
         self._workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
 

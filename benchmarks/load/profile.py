@@ -1,7 +1,8 @@
 """Where Brug's time goes under the load: py-spy attached to the running process.
 
 Two recordings of the same run: a flame graph (SVG, to look at) and py-spy's "raw" collapsed stacks, from
-which `hotspots` counts, per library and per Brug function, the share of samples it is on the stack.
+which `hotspots` counts where the busy samples were: per library (innermost frame) and per Brug function
+(anywhere on the stack). Samples of threads that only wait are left out of those shares.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-SAMPLE_RATE = 100
+SAMPLE_RATE = 50  # two recorders; at 100 a second each they fell behind on a busy machine
 _FRAME = re.compile(r"^(?P<name>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
@@ -50,49 +52,65 @@ class Profiler:
             except subprocess.TimeoutExpired:
                 recorder.kill()
 
-    def hotspots(self, top: int = 12) -> list[tuple[str, float]]:
+    def hotspots(self, top: int = 10) -> list[tuple[str, float]]:
         if self.raw is None or not self.raw.exists():
             return []
         return hotspots(self.raw.read_text(errors="replace"), top)
 
 
+# Innermost frames of a thread that waits (for work, a lock or the event loop's C code) rather than runs.
+_IDLE_LEAVES = (
+    "_worker (concurrent/futures/thread.py:81)",
+    "Runner.run (asyncio/runners.py:",
+    "Condition.wait (threading.py:",
+    "WorkerThread.run (anyio/",
+)
+
+
 def _where(file: str) -> str:
-    """A frame's library: the top package under site-packages, brug's module, or the standard library."""
-    if "site-packages/" in file:
-        return file.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
-    if "/brug/" in file or file.startswith("brug/"):
-        module = file.split("brug/", 1)[1].removesuffix(".py").replace("/", ".")
-        return f"brug.{module}"
-    return "stdlib"
+    """A frame's library (py-spy names files relative to sys.path): brug's module, a package, or stdlib."""
+    if file.startswith("<frozen importlib"):
+        return "importlib (imports)"
+    top = file.split("/", 1)[0].removesuffix(".py")
+    if top == "brug":
+        return "brug." + file.removesuffix(".py").replace("/", ".").split(".", 1)[1]
+    if top in sys.stdlib_module_names or top.startswith("<"):
+        return "stdlib"
+    return top
+
+
+def _frames(stack: str) -> list[tuple[str, str]]:
+    frames = []
+    for frame in stack.split(";"):
+        match = _FRAME.match(frame)
+        if match is not None:
+            frames.append((match["name"], _where(match["file"])))
+    return frames
 
 
 def hotspots(collapsed: str, top: int = 12) -> list[tuple[str, float]]:
-    """Share of samples (%) in which each library or Brug function is on the stack, largest first.
-
-    "self:" entries count the innermost frame only: where the CPU actually was.
-    """
-    inclusive: Counter[str] = Counter()
-    innermost: Counter[str] = Counter()
-    total = 0
+    """Where the busy samples were: per library the innermost frame ("self"), and per Brug function the
+    share with it anywhere on the stack, in % of busy samples; first the busy share of all samples."""
+    libraries: Counter[str] = Counter()
+    functions: Counter[str] = Counter()
+    busy = total = 0
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not count_text.isdigit():
             continue
         count = int(count_text)
         total += count
-        seen: set[str] = set()
-        last = "?"
-        for frame in stack.split(";"):
-            match = _FRAME.match(frame)
-            if match is None:
-                continue
-            where = _where(match["file"])
-            last = where
-            keys = {where} | ({f"{where}.{match['name']}"} if where.startswith("brug") else set())
-            seen |= keys
-        inclusive.update(dict.fromkeys(seen, count))
-        innermost[f"self: {last}"] += count
-    if not total:
+        if stack.rsplit(";", 1)[-1].startswith(_IDLE_LEAVES):
+            continue
+        busy += count
+        frames = _frames(stack)
+        if frames:
+            libraries[f"self: {frames[-1][1]}"] += count
+        brug = {f"{where}.{name}" for name, where in frames if where.startswith("brug.")}
+        functions.update(dict.fromkeys(brug, count))
+    if not busy:
         return []
-    ranked = (inclusive + innermost).most_common(top * 2)
-    return [(name, round(100 * n / total, 1)) for name, n in ranked][: top * 2]
+    ranked = libraries.most_common(top) + functions.most_common(top)
+    return [("busy (share of all thread samples)", round(100 * busy / total, 1))] + [
+        (name, round(100 * n / busy, 1)) for name, n in ranked
+    ]

@@ -18,7 +18,7 @@ def ratios(results: Sequence[Result]) -> list[tuple[str, float, float]]:
     rows = []
     for result in results:
         base = echo.get(result.config.mode)
-        if result.config.bot != "brug" or base is None or not base.throughput:
+        if not result.config.is_brug or base is None or not base.throughput:
             continue
         p99, base_p99 = result.latency_ms.get("p99", 0.0), base.latency_ms.get("p99", 0.0)
         rows.append(
@@ -33,7 +33,7 @@ def _ms(figures: dict[str, float]) -> str:
     return f"{figures['p50']:.0f} / {figures['p95']:.0f} / {figures['p99']:.0f}"
 
 
-def markdown(results: Sequence[Result], note: str) -> str:
+def markdown(results: Sequence[Result], profiled: Result | None, note: str) -> str:
     lines = [
         f"# Load: Brug vs a bare python-telegram-bot ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
         "",
@@ -57,10 +57,14 @@ def markdown(results: Sequence[Result], note: str) -> str:
         "| --- | --- | --- |",
     ]
     lines += [f"| {label} | {t:.2f} | {p:.1f} |" for label, t, p in ratios(results)]
-    for r in results:
-        if r.profile:
-            lines += ["", f"Profile of {r.config.label} (py-spy, % of samples on the stack):", ""]
-            lines += [f"- {name}: {share:.1f} %" for name, share in r.profile]
+    if profiled is not None:
+        lines += [
+            "",
+            f"Profile of {profiled.config.label}, a separate run under py-spy ({profiled.throughput:.1f} "
+            "updates/s): share of samples with it on the stack; self: where the CPU was.",
+            "",
+        ]
+        lines += [f"- {name}: {share:.1f} %" for name, share in profiled.profile]
     return "\n".join(lines) + "\n"
 
 
@@ -71,7 +75,8 @@ def plot(results: Sequence[Result], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = [r.config.label for r in results]
-    colours = ["tab:blue" if r.config.bot == "brug" else "tab:gray" for r in results]
+    palette = {"brug": "tab:blue", "brug-unthrottled": "lightskyblue", "echo": "tab:gray"}
+    colours = [palette.get(r.config.bot, "tab:gray") for r in results]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.barh(labels, [r.throughput for r in results], color=colours)
     left.set_xlabel("updates/s (higher is better)")
@@ -81,24 +86,27 @@ def plot(results: Sequence[Result], path: Path) -> None:
     for axis in (left, right):
         axis.invert_yaxis()
         axis.grid(axis="x", alpha=0.3)
-    figure.suptitle(f"Brug (blue) vs bare python-telegram-bot echo bot (grey), {results[0].users} users")
+    figure.suptitle(
+        f"{results[0].users} users: Brug (dark blue; light: no 30 msgs/s limit) vs bare PTB echo bot (grey)"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
 
 
-def write(results: Sequence[Result], directory: Path, note: str) -> Path:
+def write(results: Sequence[Result], profiled: Result | None, directory: Path, note: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     data = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "note": note,
         "results": [r.as_json() for r in results],
         "ratios": ratios(results),
+        "profiled": profiled.as_json() if profiled else None,
     }
     (directory / "load.json").write_text(
         json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     report = directory / "load.md"
-    report.write_text(markdown(results, note), encoding="utf-8")
+    report.write_text(markdown(results, profiled, note), encoding="utf-8")
     plot(results, directory / "load.png")
     return report

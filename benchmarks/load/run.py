@@ -32,10 +32,14 @@ WEBHOOK_CONNECTIONS = 40
 
 @dataclass(frozen=True)
 class Config:
-    bot: str  # "brug" or "echo"
+    bot: str  # "brug", "brug-unthrottled" (no 30 messages/s limit) or "echo"
     mode: str  # "polling" or "webhook"
     database: str  # "sqlite", "postgres", or "-" for the echo bot
     workers: int = 1
+
+    @property
+    def is_brug(self) -> bool:
+        return self.bot.startswith("brug")
 
     @property
     def label(self) -> str:
@@ -148,6 +152,18 @@ async def _wait_for_bot(fake: FakeBotAPI, mode: str, process: BotProcess) -> Non
         await asyncio.sleep(0.05)
 
 
+async def _until_done(talk: asyncio.Future[Any], office: asyncio.Task[list[str]] | None) -> None:
+    """Wait for the people; if the key person's task fails first, stop at once with its error."""
+    if office is None:
+        await talk
+        return
+    await asyncio.wait({talk, office}, return_when=asyncio.FIRST_COMPLETED)
+    if office.done() and office.exception() is not None:
+        talk.cancel()
+        await office  # raises
+    await talk
+
+
 async def measure(
     config: Config,
     users: int,
@@ -158,7 +174,7 @@ async def measure(
 ) -> Result:
     with FakeBotAPI(token=TOKEN, webhook_connections=WEBHOOK_CONNECTIONS) as fake:
         launch = _launch(config, fake.base_url, database_url)
-        process = BotProcess(launch, workdir)
+        process = BotProcess(launch, workdir, config.label.replace(" ", "-"))
         process.start()
         try:
             process.wait_until_serving()
@@ -166,7 +182,7 @@ async def measure(
             result = await _load(config, users, reply_timeout, fake, process, profile_to)
         finally:
             process.stop()
-    if database_url is not None and config.bot == "brug":
+    if database_url is not None and config.is_brug:
         result.outbox_delay_ms, result.inbox_wait_ms = delays(database_url)
     return result
 
@@ -176,9 +192,8 @@ def _launch(config: Config, fake_url: str, database_url: URL | None) -> Launch:
         return echo_launch(config.mode, fake_url, config.workers)
     assert database_url is not None
     add_key_person(database_url)
-    return brug_launch(
-        config.mode, fake_url, database_url.render_as_string(hide_password=False), config.workers
-    )
+    url = database_url.render_as_string(hide_password=False)
+    return brug_launch(config.mode, fake_url, url, config.workers, throttled=config.bot == "brug")
 
 
 async def _load(
@@ -189,7 +204,7 @@ async def _load(
     process: BotProcess,
     profile_to: Path | None,
 ) -> Result:
-    brug = config.bot == "brug"
+    brug = config.is_brug
     texts, taps, tally = load_texts(), Taps(), Tally()
     relayed: dict[int, float] = {}
     people = [Person(u, fake, ChatLog(), tally, brug, taps, reply_timeout, relayed) for u in range(users)]
@@ -203,7 +218,8 @@ async def _load(
     )
     cpu_before, own_before = process.cpu_seconds(), own_cpu_seconds()
     with Profiler(process.pid, profile_to) as profiler:
-        await asyncio.gather(*(person.converse(*plan(person.user, texts)) for person in people))
+        talk = asyncio.gather(*(person.converse(*plan(person.user, texts)) for person in people))
+        await _until_done(talk, office)
     cpu = process.cpu_seconds() - cpu_before
     own = own_cpu_seconds() - own_before
     peak = process.peak_rss_bytes()
