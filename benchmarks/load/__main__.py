@@ -28,7 +28,12 @@ QUICK_USERS = 100
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 NOTE = (
     "Closed loop: each simulated person sends the next update only after the reply to the previous one. "
-    "Both bots, the fake Bot API and the load generator share one machine."
+    "Latency: from the update reaching the fake Bot API to the first message the bot sends that chat. "
+    "updates/s: answered updates over the time from the first update to the last reply. Outbox delay: "
+    "Brug's outbox rows, created to sent. Relay: the key person's reply posted to the JSON API until it "
+    "reaches the chat. CPU and peak RSS: the bot's processes only; harness: the load generator and the "
+    "fake Bot API. Load avg: the machine's 1-minute load at the end of the run (other work shares it). "
+    "brug-unthrottled: Brug without the 30 messages/s it keeps to for Telegram."
 )
 
 

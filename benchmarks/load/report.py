@@ -41,15 +41,15 @@ def markdown(results: Sequence[Result], profiled: Result | None, note: str) -> s
         "",
         "| configuration | users | updates | failed | updates/s | latency p50/p95/p99 ms "
         "| outbox delay p50/p95/p99 ms | relay p50/p95/p99 ms | CPU s (ms/update) | peak RSS MB "
-        "| harness CPU s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| harness CPU s | load avg |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         lines.append(
             f"| {r.config.label} | {r.users} | {r.updates} | {len(r.failures)} | {r.throughput:.1f} "
             f"| {_ms(r.latency_ms)} | {_ms(r.outbox_delay_ms)} | {_ms(r.relay_ms)} "
             f"| {r.cpu_seconds:.1f} ({r.cpu_ms_per_update:.1f}) | {r.peak_rss_mb:.0f} "
-            f"| {r.harness_cpu_seconds:.1f} |"
+            f"| {r.harness_cpu_seconds:.1f} | {r.load_average:.1f} |"
         )
     lines += [
         "",

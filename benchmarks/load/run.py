@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import statistics
 import tempfile
@@ -63,6 +64,7 @@ class Result:
     cpu_ms_per_update: float
     peak_rss_mb: float
     harness_cpu_seconds: float
+    load_average: float = 0.0  # of the machine over the last minute of the run: other work sharing it
     api_errors: list[str] = field(default_factory=list)
     profile: list[tuple[str, float]] = field(default_factory=list)
 
@@ -243,6 +245,7 @@ async def _load(
         cpu_ms_per_update=round(1000 * cpu / max(replied, 1), 2),
         peak_rss_mb=round(peak / 2**20, 1),
         harness_cpu_seconds=round(own, 2),
+        load_average=round(os.getloadavg()[0], 1),
         api_errors=api_errors,
         profile=profiler.hotspots(),
     )
