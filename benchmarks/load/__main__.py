@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", action="store_true", help="one more Brug run under py-spy: flame graph in --out/profile"
     )
+    parser.add_argument("--profile-only", action="store_true", help="only the profiled Brug run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the bots' logs and databases here")
     return parser
@@ -80,10 +81,11 @@ async def _run_all(
     """Every configuration; then, with --profile, one more Brug run under py-spy (not in the comparison)."""
     databases = Databases(workdir, args.database_url)
     try:
-        results = [await _run_one(args, config, databases, workdir, None) for config in configs]
+        comparison = [] if args.profile_only else configs
+        results = [await _run_one(args, config, databases, workdir, None) for config in comparison]
         brug = [config for config in configs if config.is_brug]
         profiled = None
-        if args.profile and brug:
+        if (args.profile or args.profile_only) and brug:
             target = next((c for c in brug if c.bot == "brug-unthrottled"), brug[0])
             profiled = await _run_one(args, target, databases, workdir, args.out / "profile")
     finally:

@@ -40,14 +40,15 @@ def markdown(results: Sequence[Result], profiled: Result | None, note: str) -> s
         note,
         "",
         "| configuration | users | updates | failed | updates/s | latency p50/p95/p99 ms "
-        "| outbox delay p50/p95/p99 ms | relay p50/p95/p99 ms | CPU s (ms/update) | peak RSS MB "
+        "| inbox wait p50/p95/p99 ms | outbox delay p50/p95/p99 ms | relay p50/p95/p99 ms "
+        "| CPU s (ms/update) | peak RSS MB "
         "| harness CPU s | load avg |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         lines.append(
             f"| {r.config.label} | {r.users} | {r.updates} | {len(r.failures)} | {r.throughput:.1f} "
-            f"| {_ms(r.latency_ms)} | {_ms(r.outbox_delay_ms)} | {_ms(r.relay_ms)} "
+            f"| {_ms(r.latency_ms)} | {_ms(r.inbox_wait_ms)} | {_ms(r.outbox_delay_ms)} | {_ms(r.relay_ms)} "
             f"| {r.cpu_seconds:.1f} ({r.cpu_ms_per_update:.1f}) | {r.peak_rss_mb:.0f} "
             f"| {r.harness_cpu_seconds:.1f} | {r.load_average:.1f} |"
         )
@@ -108,5 +109,6 @@ def write(results: Sequence[Result], profiled: Result | None, directory: Path, n
     )
     report = directory / "load.md"
     report.write_text(markdown(results, profiled, note), encoding="utf-8")
-    plot(results, directory / "load.png")
+    if results:
+        plot(results, directory / "load.png")
     return report
