@@ -58,9 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=1, help="webhook mode: server worker processes")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for one reply")
     parser.add_argument(
-        "--profile", action="store_true", help="one more Brug run under py-spy: flame graph in --out/profile"
+        "--profile", action="store_true", help="one more Brug run under py-spy (flame graph in --profile-dir)"
     )
     parser.add_argument("--profile-only", action="store_true", help="only the profiled Brug run")
+    parser.add_argument(
+        "--profile-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "brug-load-profile",
+        help="where py-spy writes (megabytes: kept out of the repository)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the bots' logs and databases here")
     return parser
@@ -87,7 +93,8 @@ async def _run_all(
         profiled = None
         if (args.profile or args.profile_only) and brug:
             target = next((c for c in brug if c.bot == "brug-unthrottled"), brug[0])
-            profiled = await _run_one(args, target, databases, workdir, args.out / "profile")
+            profiled = await _run_one(args, target, databases, workdir, args.profile_dir)
+            print(f"flame graph: {args.profile_dir / 'brug.flame.svg'}", file=sys.stderr)
     finally:
         databases.close()
     return results, profiled

@@ -222,11 +222,15 @@ async def _load(
     with Profiler(process.pid, profile_to) as profiler:
         talk = asyncio.gather(*(person.converse(*plan(person.user, texts)) for person in people))
         await _until_done(talk, office)
-    cpu = process.cpu_seconds() - cpu_before
-    own = own_cpu_seconds() - own_before
-    peak = process.peak_rss_bytes()
+    result = _result(config, users, tally, process.cpu_seconds() - cpu_before, process.peak_rss_bytes())
+    result.harness_cpu_seconds = round(own_cpu_seconds() - own_before, 2)
+    result.profile = profiler.hotspots()
     stop.set()
-    api_errors = await office if office is not None else []
+    result.api_errors = await office if office is not None else []
+    return result
+
+
+def _result(config: Config, users: int, tally: Tally, cpu: float, peak_rss: int) -> Result:
     seconds = max(tally.last_reply - tally.first_push, 1e-9)
     replied = len(tally.latencies)
     return Result(
@@ -243,9 +247,7 @@ async def _load(
         inbox_wait_ms={},
         cpu_seconds=round(cpu, 2),
         cpu_ms_per_update=round(1000 * cpu / max(replied, 1), 2),
-        peak_rss_mb=round(peak / 2**20, 1),
-        harness_cpu_seconds=round(own, 2),
+        peak_rss_mb=round(peak_rss / 2**20, 1),
+        harness_cpu_seconds=0.0,
         load_average=round(os.getloadavg()[0], 1),
-        api_errors=api_errors,
-        profile=profiler.hotspots(),
     )
