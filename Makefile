@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LOCALES := brug/locales
 LANGS := ti ar fa_AF nl en
 
-.PHONY: install run test lint i18n clean
+.PHONY: install run test lint i18n clean bench
 
 $(BIN)/brug: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ i18n: install
 			$(BIN)/pybabel init -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$lang; \
 		fi; \
 	done
+
+# Load benchmark, Brug vs a bare python-telegram-bot echo bot (docs/performance.md). BENCH_ARGS=--quick for a
+# short run; PostgreSQL runs need TEST_DATABASE_URL. Report and plot in benchmarks/results/.
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.load --profile $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

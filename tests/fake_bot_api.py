@@ -4,7 +4,8 @@
 event loop, so the same object can be driven by in-process async tests, by tests that start
 the bot as a subprocess (pass `base_url` and `token` to it) and by benchmarks.  The test side
 plays the users (`push_text`, `push_callback`, `push_update`), inspects what the bot did
-(`calls`, `sent_messages`, `commands`) and injects faults (`fail`, `block`, `set_delay`).
+(`calls`, `sent_messages`, `commands`, or `add_listener` to hear of each call as it happens) and injects
+faults (`fail`, `block`, `set_delay`).
 
 Deliberate simplifications, compared with the real Bot API:
 
@@ -42,6 +43,7 @@ from starlette.routing import Route
 
 T = TypeVar("T")
 JSON = dict[str, Any]
+Listener = Callable[["Call", Any], None]
 
 MAX_MESSAGE_LENGTH = 4096
 WEBHOOK_RETRY_DELAY = 0.2
@@ -190,6 +192,18 @@ def _update_kind(update: JSON) -> str:
     return next((key for key in update if key != "update_id"), "")
 
 
+def _update_chat(update: JSON) -> int | None:
+    """The chat an update comes from, if it has one."""
+    payload = update.get(_update_kind(update))
+    if not isinstance(payload, dict):
+        return None
+    message = payload if "chat" in payload else payload.get("message")
+    if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+        chat_id = message["chat"].get("id")
+        return chat_id if isinstance(chat_id, int) else None
+    return None
+
+
 def _command_entity(text: str) -> JSON | None:
     """The bot_command entity Telegram adds when a message starts with a command."""
     match = _COMMAND_ENTITY.match(text)
@@ -288,13 +302,25 @@ class FakeBotAPI:
 
     Requests with a wrong token are answered with 401 and not recorded; all others, including
     unknown methods and failed calls, are recorded as `Call`s.
+
+    Webhook updates are posted over `webhook_connections` connections at once (Telegram's
+    `max_connections`, 40 by default there; 1 here, so tests see one delivery at a time), never
+    two of the same chat at once, so a chat's updates still arrive in order.
     """
 
     def __init__(
         self,
         token: str = "123456:TEST-TOKEN",  # noqa: S107 - a fake token for a fake server
         bot_username: str = "brug_test_bot",
+        *,
+        webhook_connections: int = 1,
     ) -> None:
+        if webhook_connections < 1:
+            raise ValueError("webhook_connections must be at least 1")
+        self._webhook_connections = webhook_connections
+        self._in_flight: set[int] = set()
+        self._in_flight_chats: set[int] = set()
+        self._listeners: list[Listener] = []
         self.token = token
         self.bot_username = bot_username
         self._bot_id = int(token.split(":", 1)[0])
@@ -493,17 +519,23 @@ class FakeBotAPI:
         except ApiError as err:
             self._record(method, {})
             return err.response()
+        call = Call(method, params, time.monotonic())
         try:
-            response = JSONResponse({"ok": True, "result": await self._dispatch(method, params)})
+            result = await self._dispatch(call)
+            response = JSONResponse({"ok": True, "result": result})
         except ApiError as err:
             response = err.response()
+        else:
+            for listener in self._listeners:
+                listener(call, result)
         await self._sleep(self._delay_for(method))
         return response
 
-    async def _dispatch(self, method: str, params: JSON) -> Any:
+    async def _dispatch(self, call: Call) -> Any:
         """Record the call and run it under one lock, so a recorded call's effect is visible too."""
+        method, params = call.method, call.params
         with self._lock:
-            self._calls.append(Call(method, params, time.monotonic()))
+            self._calls.append(call)
             self._raise_injected_fault(method, params)
             if method != "getUpdates":
                 return self._handler(method)(params)
@@ -580,7 +612,11 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ webhook delivery
 
     async def _deliver_webhooks(self) -> None:
-        """Post pending updates to the webhook one at a time, retrying the first until it is taken.
+        connections = [self._webhook_connection() for _ in range(self._webhook_connections)]
+        await asyncio.gather(*connections)
+
+    async def _webhook_connection(self) -> None:
+        """Post pending updates to the webhook one at a time, retrying the first free one until it is taken.
 
         The httpx client is created on first use: building its SSL context takes tens of
         milliseconds, which would otherwise delay every server start.
@@ -601,23 +637,36 @@ class FakeBotAPI:
                 await client.aclose()
 
     def _next_delivery(self) -> _Delivery | None:
+        """The first pending update that is not being posted already, nor is from a chat that is."""
         with self._lock:
             if not self._webhook_url:
                 return None
             self._confirm(0)
-            if not self._pending:
-                return None
-            return _Delivery(self._webhook_url, self._webhook_secret, copy.deepcopy(self._pending[0]))
+            for update in self._pending:
+                chat = _update_chat(update)
+                if update["update_id"] in self._in_flight or chat in self._in_flight_chats:
+                    continue
+                self._in_flight.add(update["update_id"])
+                if chat is not None:
+                    self._in_flight_chats.add(chat)
+                return _Delivery(self._webhook_url, self._webhook_secret, copy.deepcopy(update))
+            return None
 
     def _finish_delivery(self, delivery: _Delivery, status: int) -> bool:
         update_id = delivery.update["update_id"]
         delivered = 200 <= status < 300
         with self._lock:
             self._deliveries.append((update_id, status))
+            self._in_flight.discard(update_id)
+            chat = _update_chat(delivery.update)
+            if chat is not None:
+                self._in_flight_chats.discard(chat)
             if delivered:
                 self._pending = [u for u in self._pending if u["update_id"] != update_id]
             else:
                 self._last_webhook_error = (int(time.time()), _webhook_error(status))
+        if self._webhook_connections > 1:
+            self._wake()  # another connection may be waiting for this chat
         return delivered
 
     # ------------------------------------------------------------------ Bot API methods
@@ -871,6 +920,15 @@ class FakeBotAPI:
         """Button presses pushed with `push_callback` that no answerCallbackQuery has answered yet."""
         with self._lock:
             return len(self._open_queries)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(call, result)` for every call that succeeded, once its effect is visible.
+
+        It runs in the server thread, for every call: keep it short, do not block, and do not change
+        `result` (the Message of a sendMessage, for instance), which is about to be sent as JSON.
+        """
+        with self._lock:
+            self._listeners.append(listener)
 
     def webhook_deliveries(self) -> list[tuple[int, int]]:
         """Every webhook delivery attempt as (update_id, HTTP status or 0 for no connection)."""

@@ -461,3 +461,53 @@ async def test_webhook_connection_errors_are_retried_until_deleted(fake: FakeBot
     assert set(fake.webhook_deliveries()) == {(update_id, 0)}
     assert (await bot.get_webhook_info()).pending_update_count == 0
     assert fake.webhook_url is None
+
+
+async def test_several_webhook_connections_post_at_once_but_one_chat_at_a_time() -> None:
+    """Four connections: three chats' first updates are posted together; chat 1's second waits."""
+    sock = bind_loopback_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+    release = asyncio.Event()
+    open_posts: list[int] = []
+    received: list[tuple[int, str]] = []
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.json()
+        received.append((body["message"]["chat"]["id"], body["message"]["text"]))
+        open_posts.append(body["update_id"])
+        await release.wait()
+        return Response(status_code=200)
+
+    app = Starlette(routes=[Route("/hook", endpoint, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    with FakeBotAPI(webhook_connections=4) as fake:
+        async with make_bot(fake) as client:
+            for chat in (1, 2, 3):
+                fake.push_text(chat, "first")
+            fake.push_text(1, "second")
+            await client.set_webhook(url)
+            await fake.await_for(lambda: len(open_posts) == 3, timeout=5, what="three posts at once")
+            await asyncio.sleep(0.2)
+            assert sorted(received) == [(1, "first"), (2, "first"), (3, "first")]
+            release.set()
+            await fake.await_for(lambda: len(received) == 4, timeout=5, what="the second update")
+            assert received[-1] == (1, "second")
+            await client.delete_webhook()
+    server.should_exit = True
+    await serving
+
+
+async def test_listeners_hear_of_each_successful_call_with_its_result(
+    fake: FakeBotAPI, bot: Bot, chat: int
+) -> None:
+    heard: list[tuple[str, Any]] = []
+    fake.add_listener(lambda call, result: heard.append((call.method, result)))
+
+    sent = await bot.send_message(chat, "hello")
+    with pytest.raises(BadRequest):
+        await bot.send_message(chat, " ")
+
+    assert [method for method, _ in heard] == ["sendMessage"]
+    assert heard[0][1]["message_id"] == sent.message_id
+    assert heard[0][1]["text"] == "hello"
