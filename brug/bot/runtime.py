@@ -25,6 +25,7 @@ from brug.bot.sender import Job, OutboxSender, call_telegram, retry_after_second
 from brug.bot.signals import detect
 from brug.core.db import session_scope
 from brug.core.escalation import Rules, run_due
+from brug.core.flows import load_flows
 from brug.core.logs import log_failure
 from brug.core.models import utcnow
 from brug.core.privacy import drop_outbox_row, run_purge
@@ -92,8 +93,9 @@ class BotRuntime:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        # Load the signal lexicons now, not when the first message (perhaps a crisis) arrives.
+        # Load the signal lexicons and the flows now, not when the first message (perhaps a crisis) arrives.
         await asyncio.to_thread(detect, "warm up")
+        await asyncio.to_thread(load_flows)
         await self.bot.initialize()
         if self.settings.webhook_mode:
             await self.bot.set_webhook(
