@@ -38,6 +38,7 @@ class Matcher:
         self._patterns: tuple[Pattern, ...] = tuple(p for lexicon in lexicons for p in lexicon.patterns)
         self._slots = _SlotBits(self._patterns)
         self._gaps = tuple(pattern.gaps for pattern in self._patterns)
+        self._kinds = tuple((p.language, p.category, p.source, p.exception) for p in self._patterns)
         self._automaton: Any = self._build(self._patterns, self._slots)
 
     @staticmethod
@@ -96,25 +97,23 @@ class Matcher:
 
     def _matches(self, padded: str, occurrences: Mapping[int, Iterable[tuple[int, ...]]]) -> list[Match]:
         """One match per pattern: its first occurrence that no exception of its category overlaps."""
-        patterns = self._patterns
+        kinds = self._kinds
         blocked = [
-            (patterns[p_index].category, *_trim(padded, span))
+            (kinds[p_index][1], *_trim(padded, span))
             for p_index, spans in occurrences.items()
-            if patterns[p_index].exception
+            if kinds[p_index][3]
             for span in spans
         ]
         matches = []
         for p_index, spans in occurrences.items():
-            pattern = patterns[p_index]
-            if pattern.exception:
+            language, category, source, exception = kinds[p_index]
+            if exception:
                 continue
             for span in spans:
                 start, end = _trim(padded, span)
-                if not blocked or not _cancelled(pattern.category, start, end, blocked):
+                if not blocked or not _cancelled(category, start, end, blocked):
                     # Offsets in `normalised`, which is `padded` without its first space.
-                    matches.append(
-                        Match(pattern.language, pattern.category, start - 1, end - 1, pattern.source)
-                    )
+                    matches.append(Match(language, category, start - 1, end - 1, source))
                     break
         return matches
 
@@ -206,16 +205,13 @@ def _gap(padded: str, before: _Span, after: _Span) -> int:
     """Whole words between two spans; a large number when `after` does not come after `before`.
 
     A key may or may not have consumed the separating space, and an open edge runs on into the rest of its
-    word; neither counts as a word in between.
+    word; neither counts as a word in between. Words in `padded` are separated by single spaces, so the
+    words lying wholly between the two are one fewer than the spaces from the last character of `before`
+    to the first of `after`.
     """
     if after[0] < before[1] - 1:
         return 1 << 30
-    between = padded[before[1] : after[0]]
-    if before[3] and between and not between[0].isspace():
-        between = between.partition(" ")[2]
-    if after[2] and between and not between[-1].isspace():
-        between = between.rpartition(" ")[0]
-    return len(between.split())
+    return max(0, padded.count(" ", before[1] - 1, after[0] + 1) - 1)
 
 
 def _trim(padded: str, span: tuple[int, ...]) -> tuple[int, int]:
