@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from functools import reduce
+from itertools import chain
+from operator import itemgetter, or_
+from typing import Any, Final, NamedTuple
 
 import ahocorasick  # type: ignore[import-not-found, unused-ignore]
 
@@ -16,6 +19,11 @@ _Use = tuple[int, int, int, int, bool, bool]
 # Where a part, alternative or slot was found in the padded message: start, end, open start, open end.
 # Open edges run on into the rest of their word. Plain tuples: this is the hot path.
 _Span = tuple[int, int, bool, bool]
+# An automaton value is (key length, one-key patterns it completes, slot bits it fills, uses by pattern);
+# a hit is (end, value).
+_VALUE: Final = itemgetter(1)
+_WHOLE: Final = itemgetter(1)
+_MASK: Final = itemgetter(2)
 
 
 class Match(NamedTuple):
@@ -38,7 +46,8 @@ class Matcher:
         self._patterns: tuple[Pattern, ...] = tuple(p for lexicon in lexicons for p in lexicon.patterns)
         self._slots = _SlotBits(self._patterns)
         self._gaps = tuple(pattern.gaps for pattern in self._patterns)
-        self._kinds = tuple((p.language, p.category, p.source, p.exception) for p in self._patterns)
+        self._kinds = tuple((p.language, p.category) for p in self._patterns)
+        self._exceptions = frozenset(index for index, p in enumerate(self._patterns) if p.exception)
         self._automaton: Any = self._build(self._patterns, self._slots)
 
     @staticmethod
@@ -75,45 +84,71 @@ class Matcher:
         exception cancels.
         """
         padded = f" {normalised} "
-        simple: dict[int, list[tuple[int, int]]] = {}
-        used: list[tuple[int, Any]] = []
-        seen = 0
-        for end, value in self._automaton.iter(padded):
-            if value[1]:
-                span = (end - value[0] + 1, end + 1)
-                for p_index in value[1]:
-                    simple.setdefault(p_index, []).append(span)
-            if value[2]:
-                seen |= value[2]
-                used.append((end, value))
-        complete = self._slots.complete(seen) if seen else ()
-        if not complete:
-            return self._matches(padded, simple) if simple else []
-        occurrences: dict[int, Iterable[tuple[int, ...]]] = dict(simple)
+        hits = list(self._automaton.iter(padded))
+        return self._matches(padded, self._occurrences(padded, hits)) if hits else []
+
+    def kinds(self, normalised: str) -> list[tuple[str, str]]:
+        """The language and category of each match `find` would return, without positions.
+
+        Positions are needed only where an exception might cancel a match; everywhere else the set of
+        patterns found comes from a few operations over all hits at once, and a pattern of several slots
+        is followed only to its first occurrence.
+        """
+        padded = f" {normalised} "
+        hits = list(self._automaton.iter(padded))
+        if not hits:
+            return []
+        values = list(map(_VALUE, hits))
+        simple = set(chain.from_iterable(map(_WHOLE, values)))
+        seen = reduce(or_, map(_MASK, values))
+        complete = self._slots.complete(seen) if seen else []
+        exceptions = self._exceptions
+        if not (exceptions.isdisjoint(simple) and exceptions.isdisjoint(complete)):
+            return [(m.language, m.category) for m in self._matches(padded, self._occurrences(padded, hits))]
+        kinds = self._kinds
+        found = [kinds[p_index] for p_index in simple]
         for p_index in complete:
             gaps = self._gaps[p_index]
-            occurrences[p_index] = _occurrences(padded, _slot_spans(padded, used, p_index, len(gaps)), gaps)
-        return self._matches(padded, occurrences)
+            if any(_occurrences(padded, _slot_spans(padded, hits, p_index, len(gaps)), gaps)):
+                found.append(kinds[p_index])
+        return found
 
-    def _matches(self, padded: str, occurrences: Mapping[int, Iterable[tuple[int, ...]]]) -> list[Match]:
+    def _occurrences(self, padded: str, hits: list[tuple[int, Any]]) -> dict[int, Iterable[_Span]]:
+        """Where each found pattern occurs, by pattern: a list for one-key patterns, computed on demand
+        for the others."""
+        simple: dict[int, list[_Span]] = {}
+        seen = 0
+        for end, (length, whole, mask, _) in hits:
+            for p_index in whole:
+                simple.setdefault(p_index, []).append((end - length + 1, end + 1, False, False))
+            seen |= mask
+        occurrences: dict[int, Iterable[_Span]] = dict(simple)
+        for p_index in self._slots.complete(seen) if seen else ():
+            gaps = self._gaps[p_index]
+            occurrences[p_index] = _occurrences(padded, _slot_spans(padded, hits, p_index, len(gaps)), gaps)
+        return occurrences
+
+    def _matches(self, padded: str, occurrences: dict[int, Iterable[_Span]]) -> list[Match]:
         """One match per pattern: its first occurrence that no exception of its category overlaps."""
-        kinds = self._kinds
+        patterns = self._patterns
         blocked = [
-            (kinds[p_index][1], *_trim(padded, span))
+            (patterns[p_index].category, *_trim(padded, span))
             for p_index, spans in occurrences.items()
-            if kinds[p_index][3]
+            if patterns[p_index].exception
             for span in spans
         ]
         matches = []
         for p_index, spans in occurrences.items():
-            language, category, source, exception = kinds[p_index]
-            if exception:
+            pattern = patterns[p_index]
+            if pattern.exception:
                 continue
             for span in spans:
                 start, end = _trim(padded, span)
-                if not blocked or not _cancelled(category, start, end, blocked):
+                if not blocked or not _cancelled(pattern.category, start, end, blocked):
                     # Offsets in `normalised`, which is `padded` without its first space.
-                    matches.append(Match(language, category, start - 1, end - 1, source))
+                    matches.append(
+                        Match(pattern.language, pattern.category, start - 1, end - 1, pattern.source)
+                    )
                     break
         return matches
 
@@ -214,7 +249,7 @@ def _gap(padded: str, before: _Span, after: _Span) -> int:
     return max(0, padded.count(" ", before[1] - 1, after[0] + 1) - 1)
 
 
-def _trim(padded: str, span: tuple[int, ...]) -> tuple[int, int]:
+def _trim(padded: str, span: _Span) -> tuple[int, int]:
     """Drop the boundary spaces a key consumed, so that neighbouring words do not count as overlapping."""
     start, end = span[0], span[1]
     return (start + (padded[start] == " "), end - (padded[end - 1] == " "))
