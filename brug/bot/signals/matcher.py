@@ -109,7 +109,7 @@ class Matcher:
         found = [kinds[p_index] for p_index in simple]
         for p_index in complete:
             gaps = self._gaps[p_index]
-            if any(_occurrences(padded, _slot_spans(padded, hits, p_index, len(gaps)), gaps)):
+            if _occurs(padded, _slot_spans(padded, hits, p_index, len(gaps)), gaps):
                 found.append(kinds[p_index])
         return found
 
@@ -202,17 +202,40 @@ def _slot_spans(padded: str, used: list[tuple[int, Any]], p_index: int, slots: i
     An alternative split into parts by an inner wildcard counts where its parts follow each other.
     """
     spans: list[list[_Span]] = [[] for _ in range(slots)]
-    split: dict[tuple[int, int, int], dict[int, list[_Span]]] = {}
+    split: dict[tuple[int, int, int], dict[int, list[_Span]]] | None = None
     for end, (length, _, _, uses) in used:
         for s_index, a_index, part_index, size, open_start, open_end in uses.get(p_index, ()):
             span = (end - length + 1, end + 1, open_start, open_end)
             if size == 1:
                 spans[s_index].append(span)
             else:
+                if split is None:
+                    split = {}
                 split.setdefault((s_index, a_index, size), {}).setdefault(part_index, []).append(span)
-    for (s_index, _, size), parts in split.items():
+    for (s_index, _, size), parts in split.items() if split else ():
         spans[s_index].extend(_occurrences(padded, [parts.get(i, []) for i in range(size)], (0,) * size))
     return spans
+
+
+def _occurs(padded: str, spans: list[list[_Span]], gaps: Sequence[int]) -> bool:
+    """Whether `_occurrences` would yield anything; the same greedy choice per slot, without a generator
+    and without ordering the first slot's spans."""
+    if not all(spans):
+        return False
+    for slot in spans[1:]:
+        slot.sort()
+    for current in spans[0]:
+        for index in range(1, len(spans)):
+            max_gap = gaps[index]
+            for candidate in spans[index]:
+                if _gap(padded, current, candidate) <= max_gap:
+                    current = candidate
+                    break
+            else:
+                break
+        else:
+            return True
+    return False
 
 
 def _occurrences(padded: str, spans: list[list[_Span]], gaps: Sequence[int]) -> Iterator[_Span]:
