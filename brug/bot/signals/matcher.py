@@ -85,7 +85,7 @@ class Matcher:
         """
         padded = f" {normalised} "
         hits = list(self._automaton.iter(padded))
-        return self._matches(padded, self._occurrences(padded, hits)) if hits else []
+        return self._matches(padded, self._occurrences_by_pattern(padded, hits)) if hits else []
 
     def kinds(self, normalised: str) -> list[tuple[str, str]]:
         """The language and category of each match `find` would return, without positions.
@@ -104,7 +104,8 @@ class Matcher:
         complete = self._slots.complete(seen) if seen else []
         exceptions = self._exceptions
         if not (exceptions.isdisjoint(simple) and exceptions.isdisjoint(complete)):
-            return [(m.language, m.category) for m in self._matches(padded, self._occurrences(padded, hits))]
+            matches = self._matches(padded, self._occurrences_by_pattern(padded, hits))
+            return [(match.language, match.category) for match in matches]
         kinds = self._kinds
         found = [kinds[p_index] for p_index in simple]
         for p_index in complete:
@@ -113,7 +114,7 @@ class Matcher:
                 found.append(kinds[p_index])
         return found
 
-    def _occurrences(self, padded: str, hits: list[tuple[int, Any]]) -> dict[int, Iterable[_Span]]:
+    def _occurrences_by_pattern(self, padded: str, hits: list[tuple[int, Any]]) -> dict[int, Iterable[_Span]]:
         """Where each found pattern occurs, by pattern: a list for one-key patterns, computed on demand
         for the others."""
         simple: dict[int, list[_Span]] = {}
@@ -196,14 +197,14 @@ class _SlotBits:
         return patterns
 
 
-def _slot_spans(padded: str, used: list[tuple[int, Any]], p_index: int, slots: int) -> list[list[_Span]]:
+def _slot_spans(padded: str, hits: list[tuple[int, Any]], p_index: int, slots: int) -> list[list[_Span]]:
     """Where each slot of one pattern was found, from the keys found in the message (in their order).
 
     An alternative split into parts by an inner wildcard counts where its parts follow each other.
     """
     spans: list[list[_Span]] = [[] for _ in range(slots)]
     split: dict[tuple[int, int, int], dict[int, list[_Span]]] | None = None
-    for end, (length, _, _, uses) in used:
+    for end, (length, _, _, uses) in hits:
         for s_index, a_index, part_index, size, open_start, open_end in uses.get(p_index, ()):
             span = (end - length + 1, end + 1, open_start, open_end)
             if size == 1:
