@@ -70,13 +70,21 @@ def detect(text: str, language_hint: str | None = None) -> Detection:
     if not normalised:
         return Detection(language=hint or UNKNOWN, severity=NONE, categories=())
     detector = _detector()
-    matches = detector.matcher.find(normalised)
+    kinds = detector.matcher.kinds(normalised)
     matched: dict[str, int] = {}
-    for match in matches:
-        matched[match.language] = matched.get(match.language, 0) + 1
+    for kind in kinds:
+        matched[kind[0]] = matched.get(kind[0], 0) + 1
     language = identify(text, normalised.split(), detector.markers, matched, hint)
     concern_languages = _ALL_LANGUAGES if language == UNKNOWN else {language, hint}
-    categories = {m.category for m in matches if m.category == CRISIS or m.language in concern_languages}
+    categories = frozenset(
+        category for language, category in kinds if category == CRISIS or language in concern_languages
+    )
+    return _detection(language, categories)
+
+
+@cache
+def _detection(language: str, categories: frozenset[str]) -> Detection:
+    """Detections are immutable and few distinct ones exist, so each is built once."""
     return Detection(
         language=language,
         severity=URGENT if CRISIS in categories else CONCERN if categories else NONE,

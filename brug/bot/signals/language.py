@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Final
 
 UNKNOWN: Final = "unknown"
@@ -35,6 +36,7 @@ def _script_table() -> dict[str, str]:
 
 
 _SCRIPT_OF_CHAR: Final = _script_table()
+_first: Final = itemgetter(0)
 
 
 def script_of(token: str) -> str | None:
@@ -45,13 +47,12 @@ def script_of(token: str) -> str | None:
     return next((found for char in token if (found := _SCRIPT_OF_CHAR.get(char))), None)
 
 
-def dominant_script(tokens: Iterable[str]) -> str | None:
+def dominant_script(tokens: Sequence[str]) -> str | None:
     """The script of most words; Latin words count half, as names and "IND" appear in every language."""
-    counts = {"latin": 0, "arabic": 0, "ethiopic": 0, None: 0}
-    first_letter_script = _SCRIPT_OF_CHAR.get
-    for token in tokens:
-        counts[first_letter_script(token[0]) or script_of(token)] += 1
-    latin, arabic, ethiopic = counts["latin"], counts["arabic"], counts["ethiopic"]
+    scripts = list(map(_SCRIPT_OF_CHAR.get, map(_first, tokens)))
+    if None in scripts:
+        scripts = [found or script_of(token) for found, token in zip(scripts, tokens, strict=True)]
+    latin, arabic, ethiopic = map(scripts.count, ("latin", "arabic", "ethiopic"))
     script, count = ("arabic", arabic) if arabic >= ethiopic else ("ethiopic", ethiopic)
     if count and 2 * count >= latin:
         return script
@@ -73,8 +74,8 @@ def identify(
     if len(candidates) == 1:
         return candidates[0]
     scores = {language: _MATCH_WEIGHT * matched.get(language, 0) for language in candidates}
-    for token in tokens:
-        for language in markers.get(token, ()):
+    for languages in filter(None, map(markers.get, tokens)):
+        for language in languages:
             if language in scores:
                 scores[language] += _MARKER_WEIGHT
     if script == "arabic":

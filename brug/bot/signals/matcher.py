@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from functools import reduce
+from itertools import chain
+from operator import itemgetter, or_
+from typing import Any, Final, NamedTuple
 
 import ahocorasick  # type: ignore[import-not-found, unused-ignore]
 
 from brug.bot.signals.lexicon import Lexicon, Pattern
 
-# Where a key is used: pattern, slot, alternative and part index.
-_Ref = tuple[int, int, int, int]
-
-
-class Span(NamedTuple):
-    """Where a part, alternative or slot was found; open edges run on into the rest of their word."""
-
-    start: int
-    end: int
-    open_start: bool
-    open_end: bool
+# How a key is used in a pattern of several keys: slot, alternative and part index, how many parts that
+# alternative has, and whether the part is open at its start and end.
+_Use = tuple[int, int, int, int, bool, bool]
+# Where a part, alternative or slot was found in the padded message: start, end, open start, open end.
+# Open edges run on into the rest of their word. Plain tuples: this is the hot path.
+_Span = tuple[int, int, bool, bool]
+# An automaton value is (key length, one-key patterns it completes, slot bits it fills, uses by pattern);
+# a hit is (end, value).
+_VALUE: Final = itemgetter(1)
+_WHOLE: Final = itemgetter(1)
+_MASK: Final = itemgetter(2)
 
 
 class Match(NamedTuple):
@@ -41,14 +44,18 @@ class Matcher:
 
     def __init__(self, lexicons: Iterable[Lexicon]) -> None:
         self._patterns: tuple[Pattern, ...] = tuple(p for lexicon in lexicons for p in lexicon.patterns)
-        self._automaton: Any = self._build(self._patterns)
-        self._all_slots = tuple((1 << len(p.slots)) - 1 for p in self._patterns)
+        self._slots = _SlotBits(self._patterns)
+        self._gaps = tuple(pattern.gaps for pattern in self._patterns)
+        self._kinds = tuple((p.language, p.category) for p in self._patterns)
+        self._exceptions = frozenset(index for index, p in enumerate(self._patterns) if p.exception)
+        self._automaton: Any = self._build(self._patterns, self._slots)
 
     @staticmethod
-    def _build(patterns: tuple[Pattern, ...]) -> Any:
-        """Map each key to its length, the one-key patterns it completes, and its other uses."""
+    def _build(patterns: tuple[Pattern, ...], slots: _SlotBits) -> Any:
+        """Map each key to its length, the one-key patterns it completes, the slots it fills (as bits) and
+        its uses in patterns of several keys."""
         whole: dict[str, list[int]] = defaultdict(list)
-        users: dict[str, list[_Ref]] = defaultdict(list)
+        users: dict[str, dict[int, list[_Use]]] = defaultdict(dict)
         for p_index, pattern in enumerate(patterns):
             if pattern.simple:
                 for (part,) in pattern.slots[0].alternatives:
@@ -57,50 +64,82 @@ class Matcher:
             for s_index, slot in enumerate(pattern.slots):
                 for a_index, alternative in enumerate(slot.alternatives):
                     for part_index, part in enumerate(alternative):
-                        users[part.key].append((p_index, s_index, a_index, part_index))
+                        use = (s_index, a_index, part_index, len(alternative), part.open_start, part.open_end)
+                        users[part.key].setdefault(p_index, []).append(use)
+        shared: dict[int, int] = {}
         automaton = ahocorasick.Automaton()
         for key in whole.keys() | users.keys():
-            automaton.add_word(key, (len(key), tuple(whole.get(key, ())), tuple(users.get(key, ()))))
+            uses = {p_index: tuple(found) for p_index, found in users.get(key, {}).items()}
+            mask = slots.mask(uses)
+            value = (len(key), tuple(whole.get(key, ())), shared.setdefault(mask, mask), uses)
+            automaton.add_word(key, value)
         automaton.make_automaton()
         return automaton
 
     def find(self, normalised: str) -> list[Match]:
         """Matches in `normalised` (output of `normalise`), exceptions already applied.
 
-        Positions in the returned matches are offsets into `normalised`.
+        Positions in the returned matches are offsets into `normalised`. Only the patterns whose every slot
+        was found are checked for order and gaps, and only as far as their first occurrence that no
+        exception cancels.
         """
         padded = f" {normalised} "
-        found: dict[int, list[tuple[int, int]]] = {}
-        partial: dict[int, list[Any]] = {}  # pattern → [bit set of slots seen, hits]
-        for end, (length, whole, refs) in self._automaton.iter(padded):
-            start = end - length + 1
-            for p_index in whole:
-                found.setdefault(p_index, []).append((start, end + 1))
-            for ref in refs:
-                entry = partial.get(ref[0])
-                if entry is None:
-                    entry = partial[ref[0]] = [0, []]
-                entry[0] |= 1 << ref[1]
-                entry[1].append((ref, start, end + 1))
-        all_slots = self._all_slots
-        for p_index, (slots_seen, hits) in partial.items():
-            if slots_seen == all_slots[p_index]:
-                spans = _find_pattern(padded, self._patterns[p_index], hits)
-                if spans:
-                    found[p_index] = [(span.start, span.end) for span in spans]
-        return self._matches(padded, found)
+        hits = list(self._automaton.iter(padded))
+        return self._matches(padded, self._occurrences_by_pattern(padded, hits)) if hits else []
 
-    def _matches(self, padded: str, found: dict[int, list[tuple[int, int]]]) -> list[Match]:
+    def kinds(self, normalised: str) -> list[tuple[str, str]]:
+        """The language and category of each match `find` would return, without positions.
+
+        Positions are needed only where an exception might cancel a match; everywhere else the set of
+        patterns found comes from a few operations over all hits at once, and a pattern of several slots
+        is followed only to its first occurrence.
+        """
+        padded = f" {normalised} "
+        hits = list(self._automaton.iter(padded))
+        if not hits:
+            return []
+        values = list(map(_VALUE, hits))
+        simple = set(chain.from_iterable(map(_WHOLE, values)))
+        seen = reduce(or_, map(_MASK, values))
+        complete = self._slots.complete(seen) if seen else []
+        exceptions = self._exceptions
+        if not (exceptions.isdisjoint(simple) and exceptions.isdisjoint(complete)):
+            matches = self._matches(padded, self._occurrences_by_pattern(padded, hits))
+            return [(match.language, match.category) for match in matches]
+        kinds = self._kinds
+        found = [kinds[p_index] for p_index in simple]
+        for p_index in complete:
+            gaps = self._gaps[p_index]
+            if _occurs(padded, _slot_spans(padded, hits, p_index, len(gaps)), gaps):
+                found.append(kinds[p_index])
+        return found
+
+    def _occurrences_by_pattern(self, padded: str, hits: list[tuple[int, Any]]) -> dict[int, Iterable[_Span]]:
+        """Where each found pattern occurs, by pattern: a list for one-key patterns, computed on demand
+        for the others."""
+        simple: dict[int, list[_Span]] = {}
+        seen = 0
+        for end, (length, whole, mask, _) in hits:
+            for p_index in whole:
+                simple.setdefault(p_index, []).append((end - length + 1, end + 1, False, False))
+            seen |= mask
+        occurrences: dict[int, Iterable[_Span]] = dict(simple)
+        for p_index in self._slots.complete(seen) if seen else ():
+            gaps = self._gaps[p_index]
+            occurrences[p_index] = _occurrences(padded, _slot_spans(padded, hits, p_index, len(gaps)), gaps)
+        return occurrences
+
+    def _matches(self, padded: str, occurrences: dict[int, Iterable[_Span]]) -> list[Match]:
         """One match per pattern: its first occurrence that no exception of its category overlaps."""
         patterns = self._patterns
         blocked = [
             (patterns[p_index].category, *_trim(padded, span))
-            for p_index, spans in found.items()
+            for p_index, spans in occurrences.items()
             if patterns[p_index].exception
             for span in spans
         ]
         matches = []
-        for p_index, spans in found.items():
+        for p_index, spans in occurrences.items():
             pattern = patterns[p_index]
             if pattern.exception:
                 continue
@@ -115,68 +154,128 @@ class Matcher:
         return matches
 
 
-def _find_pattern(padded: str, pattern: Pattern, hits: list[tuple[_Ref, int, int]]) -> list[Span]:
-    slots = pattern.slots
-    slot_spans: list[list[Span]] = [[] for _ in slots]
-    split: dict[tuple[int, int], dict[int, list[Span]]] = {}
-    for (_, s_index, a_index, part_index), start, end in hits:
-        alternative = slots[s_index].alternatives[a_index]
-        part = alternative[part_index]
-        span = Span(start, end, part.open_start, part.open_end)
-        if len(alternative) == 1:
-            slot_spans[s_index].append(span)
-        else:
-            split.setdefault((s_index, a_index), {}).setdefault(part_index, []).append(span)
-    for (s_index, a_index), parts in split.items():
-        size = len(slots[s_index].alternatives[a_index])
-        slot_spans[s_index].extend(_sequences(padded, [parts.get(i, []) for i in range(size)], [0] * size))
-    for spans in slot_spans:
-        if not spans:
-            return []
-        spans.sort()
-    return list(_sequences(padded, slot_spans, pattern.gaps))
+class _SlotBits:
+    """Which patterns of several slots had every slot found, in a few big-integer operations.
+
+    Each pattern of k slots owns k adjacent bits and a guard bit above them. A key's mask sets the bits of
+    the slots it fills; the masks of the keys in a message are OR-ed into `seen`. Adding a 1 at the lowest
+    bit of every block carries into a block's guard bit exactly when all its k bits are set, and never
+    further, since the guard bits of `seen` are 0.
+    """
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        self._offsets: dict[int, int] = {}
+        self._pattern_at_guard: dict[int, int] = {}
+        self._low = self._guards = 0
+        offset = 0
+        for p_index, pattern in enumerate(patterns):
+            if pattern.simple:
+                continue
+            self._offsets[p_index] = offset
+            self._low |= 1 << offset
+            offset += len(pattern.slots)
+            self._guards |= 1 << offset
+            self._pattern_at_guard[offset] = p_index
+            offset += 1
+
+    def mask(self, uses: dict[int, tuple[_Use, ...]]) -> int:
+        """The bits of the slots these uses (by pattern) fill."""
+        bits = 0
+        for p_index, found in uses.items():
+            for use in found:
+                bits |= 1 << (self._offsets[p_index] + use[0])
+        return bits
+
+    def complete(self, seen: int) -> list[int]:
+        """The patterns all of whose slot bits are set in `seen`, in the order of their index."""
+        carried = (seen + self._low) & self._guards
+        patterns = []
+        while carried:
+            lowest = carried & -carried
+            patterns.append(self._pattern_at_guard[lowest.bit_length() - 1])
+            carried ^= lowest
+        return patterns
 
 
-def _sequences(padded: str, spans: list[list[Span]], gaps: Sequence[int]) -> Iterator[Span]:
-    """Every occurrence of the slots (or parts) in order, each within its gap of the one before."""
+def _slot_spans(padded: str, hits: list[tuple[int, Any]], p_index: int, slots: int) -> list[list[_Span]]:
+    """Where each slot of one pattern was found, from the keys found in the message (in their order).
+
+    An alternative split into parts by an inner wildcard counts where its parts follow each other.
+    """
+    spans: list[list[_Span]] = [[] for _ in range(slots)]
+    split: dict[tuple[int, int, int], dict[int, list[_Span]]] | None = None
+    for end, (length, _, _, uses) in hits:
+        for s_index, a_index, part_index, size, open_start, open_end in uses.get(p_index, ()):
+            span = (end - length + 1, end + 1, open_start, open_end)
+            if size == 1:
+                spans[s_index].append(span)
+            else:
+                if split is None:
+                    split = {}
+                split.setdefault((s_index, a_index, size), {}).setdefault(part_index, []).append(span)
+    for (s_index, _, size), parts in split.items() if split else ():
+        spans[s_index].extend(_occurrences(padded, [parts.get(i, []) for i in range(size)], (0,) * size))
+    return spans
+
+
+def _occurs(padded: str, spans: list[list[_Span]], gaps: Sequence[int]) -> bool:
+    """Whether `_occurrences` would yield anything; the same greedy choice per slot, without a generator
+    and without ordering the first slot's spans."""
     if not all(spans):
-        return
+        return False
+    for slot in spans[1:]:
+        slot.sort()
+    for current in spans[0]:
+        for index in range(1, len(spans)):
+            max_gap = gaps[index]
+            for candidate in spans[index]:
+                if _gap(padded, current, candidate) <= max_gap:
+                    current = candidate
+                    break
+            else:
+                break
+        else:
+            return True
+    return False
+
+
+def _occurrences(padded: str, spans: list[list[_Span]], gaps: Sequence[int]) -> Iterator[_Span]:
+    """Every occurrence of the slots (or parts) in order, each within its gap of the one before, in the
+    order of where the first slot was found; computed on demand."""
+    for slot in spans:
+        if not slot:
+            return
+        slot.sort()
     for first in spans[0]:
-        span = _extend(padded, first, spans, gaps)
-        if span is not None:
-            yield span
+        current = first
+        for index in range(1, len(spans)):
+            max_gap = gaps[index]
+            for candidate in spans[index]:
+                if _gap(padded, current, candidate) <= max_gap:
+                    current = candidate
+                    break
+            else:
+                break
+        else:
+            yield (first[0], current[1], first[2], current[3])
 
 
-def _extend(padded: str, first: Span, spans: list[list[Span]], gaps: Sequence[int]) -> Span | None:
-    current = first
-    for index in range(1, len(spans)):
-        max_gap = gaps[index]
-        following = next((c for c in spans[index] if _gap(padded, current, c) <= max_gap), None)
-        if following is None:
-            return None
-        current = following
-    return Span(first.start, current.end, first.open_start, current.open_end)
-
-
-def _gap(padded: str, before: Span, after: Span) -> int:
+def _gap(padded: str, before: _Span, after: _Span) -> int:
     """Whole words between two spans; a large number when `after` does not come after `before`.
 
     A key may or may not have consumed the separating space, and an open edge runs on into the rest of its
-    word; neither counts as a word in between.
+    word; neither counts as a word in between. Words in `padded` are separated by single spaces, so the
+    words lying wholly between the two are one fewer than the spaces from the last character of `before`
+    to the first of `after`.
     """
-    if after.start < before.end - 1:
+    if after[0] < before[1] - 1:
         return 1 << 30
-    between = padded[before.end : after.start]
-    if before.open_end and between and not between[0].isspace():
-        between = between.partition(" ")[2]
-    if after.open_start and between and not between[-1].isspace():
-        between = between.rpartition(" ")[0]
-    return len(between.split())
+    return max(0, padded.count(" ", before[1] - 1, after[0] + 1) - 1)
 
 
-def _trim(padded: str, span: tuple[int, int]) -> tuple[int, int]:
+def _trim(padded: str, span: _Span) -> tuple[int, int]:
     """Drop the boundary spaces a key consumed, so that neighbouring words do not count as overlapping."""
-    start, end = span
+    start, end = span[0], span[1]
     return (start + (padded[start] == " "), end - (padded[end - 1] == " "))
 
 

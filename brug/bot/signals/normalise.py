@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache, lru_cache
+from functools import cache
 from typing import Final
 
 _ARABIC_FOLDS: Final = {
@@ -77,15 +77,32 @@ def normalise(text: str) -> str:
     misspellings and the unstable gemination of Latin-typed Tigrinya then all meet the lexicon.
     In other scripts only runs of three or more are collapsed ("تعبااان" → "تعبان").
     """
-    text = " ".join(filter(None, map(_word, text.split())))
+    text = " ".join(filter(None, map(_WORDS.__getitem__, text.split())))
     if "می " in text:
         text = _DARI_PREFIX.sub(lambda m: m.group(0)[:-1], text)
     return text
 
 
-@lru_cache(maxsize=1 << 16)
+class _WordCache(dict[str, str]):
+    """Normalised words by raw word: chat vocabulary repeats a lot.
+
+    A plain dict rather than `lru_cache`, whose recency bookkeeping costs more than the lookup; when full it
+    starts over.
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self._size = size
+
+    def __missing__(self, raw: str) -> str:
+        if len(self) >= self._size:
+            self.clear()
+        word = self[raw] = _word(raw)
+        return word
+
+
 def _word(raw: str) -> str:
-    """Normalise one whitespace-separated piece; cached because chat vocabulary repeats a lot."""
+    """Normalise one whitespace-separated piece."""
     if raw.isascii():
         word = raw.replace("'", "").replace("`", "").lower()
         if not word.isalnum():
@@ -105,3 +122,6 @@ def _split_joined(word: str) -> str:
     if word.startswith("ما") and word[2:] in _AFTER_MA:
         return f"ما {word[2:]}"
     return word
+
+
+_WORDS: Final = _WordCache(1 << 16)

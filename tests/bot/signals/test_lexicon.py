@@ -23,7 +23,10 @@ def _matcher(tmp_path: Path, categories: str, exceptions: str = "") -> Matcher:
 
 
 def _categories(matcher: Matcher, text: str) -> set[str]:
-    return {match.category for match in matcher.find(normalise(text))}
+    normalised = normalise(text)
+    found = {match.category for match in matcher.find(normalised)}
+    assert {category for _, category in matcher.kinds(normalised)} == found
+    return found
 
 
 def test_the_packaged_lexicons_load_and_cover_every_language() -> None:

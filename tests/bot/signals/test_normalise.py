@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from brug.bot.signals import detect
-from brug.bot.signals.normalise import normalise
+from brug.bot.signals.normalise import _WordCache, normalise
 
 
 @pytest.mark.parametrize(
@@ -101,3 +101,14 @@ def test_punctuation_and_emoji_separate_words() -> None:
 
 def test_blank_input_normalises_to_nothing() -> None:
     assert normalise("  \n\t ") == ""
+
+
+def test_the_word_cache_starts_over_when_full_and_answers_alike() -> None:
+    cache = _WordCache(2)
+    assert [cache[word] for word in ["Sleeep", "تعبااان", "ሠላም", "Sleeep"]] == [
+        "slep",
+        "تعبان",
+        "ሰላም",
+        "slep",
+    ]
+    assert len(cache) <= 2
