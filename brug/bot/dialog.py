@@ -19,6 +19,8 @@ class InputKind(StrEnum):
     TEXT = "text"
     BUTTON = "button"
     UNSUPPORTED = "unsupported"
+    VOICE = "voice"
+    EDITED = "edited"
     TIMER = "timer"
 
 
