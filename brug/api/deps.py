@@ -30,6 +30,17 @@ def same_secret(given: str, expected: str) -> bool:
     return secrets.compare_digest(given.encode(), expected.encode())
 
 
+async def storable_form(request: Request) -> None:
+    """Form fields and query strings that PostgreSQL cannot store (a NUL character) are a 422 before any
+    route sees them; the JSON API's shapes check their own fields."""
+    values: list[str] = [item for pair in request.query_params.multi_items() for item in pair]
+    if "form" in request.headers.get("content-type", ""):
+        form = await request.form()
+        values += [item for pair in form.multi_items() for item in pair if isinstance(item, str)]
+    if any("\x00" in value for value in values):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "a field contains a NUL character")
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.engine) as session:
         yield session
