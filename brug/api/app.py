@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from brug.api.deps import NotLoggedIn, storable_form
+from brug.api.deps import NotLoggedIn, storable_form, storable_query
 from brug.api.pages import render
 from brug.api.routes import admin, api, health, metrics, pages, voice
 from brug.api.routes import preview as preview_page
@@ -67,7 +67,7 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(storable_form)],
+        dependencies=[Depends(storable_query)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -76,17 +76,10 @@ def create_app(
     app.state.preview = preview
     app.state.telegram_check = telegram_check
     app.mount("/static", StaticFiles(directory=str(files("brug.api") / "static")), name="static")
-    for router in (
-        health.router,
-        metrics.router,
-        api.router,
-        pages.router,
-        admin.router,
-        preview_page.router,
-        voice.router,
-        *extra_routers,
-    ):
+    for router in (health.router, metrics.router, api.router, voice.router, *extra_routers):
         app.include_router(router)
+    for router in (pages.router, admin.router, preview_page.router):
+        app.include_router(router, dependencies=[Depends(storable_form)])
     _add_handlers(app)
     return app
 
