@@ -70,9 +70,10 @@ def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
         head = _utf16_prefix(text, limit)
         cut = max(head.rfind("\n"), head.rfind(" "))
         head = head[: cut + 1] if cut > 0 else head
-        parts.append(head.rstrip())
+        if head.strip():
+            parts.append(head.rstrip())
         text = text[len(head) :].lstrip()
-    return [*parts, text]
+    return [*parts, text] if text or not parts else parts
 
 
 def _utf16_length(text: str) -> int:

@@ -25,6 +25,8 @@ def utf16(text: str) -> int:
         "ሰላም " * 1500,  # Tigrinya: one code unit a character
         "😀" * 3000,  # two code units each: Telegram counts those
         "line\n" * 1000 + "y" * 5000,
+        "z" * MAX_MESSAGE_LENGTH + " ",  # no empty message after the cut
+        "w" + " " * 5000 + "w",
     ],
 )
 def test_split_text_keeps_every_part_within_the_limit_and_loses_nothing(text: str) -> None:
