@@ -38,7 +38,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 T = TypeVar("T")
@@ -343,6 +343,8 @@ class FakeBotAPI:
         self._deliveries: list[tuple[int, int]] = []
         self._last_webhook_error: tuple[int, str] | None = None
         self._poll_generation = 0
+        self._files: dict[str, tuple[str, bytes, str]] = {}
+        self._left_chats: list[int] = []
         self._handlers: dict[str, Callable[[JSON], Any]] = self._handler_table()
         self._canonical = {name.lower(): name for name in [*self._handlers, "getUpdates"]}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -376,6 +378,8 @@ class FakeBotAPI:
             "setMyDescription": true,
             "setMyShortDescription": true,
             "setChatMenuButton": true,
+            "getFile": self._get_file,
+            "leaveChat": self._leave_chat,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -450,7 +454,10 @@ class FakeBotAPI:
         async def not_found(request: Request, exc: Exception) -> JSONResponse:
             return ApiError(404, "Not Found").response()
 
-        routes = [Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
+        routes = [
+            Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+            Route("/file/bot{token}/{file_path:path}", self._download, methods=["GET"]),
+        ]
         return Starlette(routes=routes, exception_handlers={404: not_found})
 
     def _run(self, sock: socket.socket) -> None:
@@ -804,7 +811,86 @@ class FakeBotAPI:
             info["last_error_date"], info["last_error_message"] = self._last_webhook_error
         return info
 
+    def _get_file(self, params: JSON) -> JSON:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self._files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, content, _type = self._files[file_id]
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(content),
+            "file_path": path,
+        }
+
+    def _leave_chat(self, params: JSON) -> bool:
+        self._left_chats.append(int(params["chat_id"]))
+        return True
+
+    async def _download(self, request: Request) -> Response:
+        """`https://api.telegram.org/file/bot<token>/<file_path>`: the content of a file from getFile."""
+        if request.path_params["token"] != self.token:
+            return Response(status_code=401)
+        with self._lock:
+            self._calls.append(
+                Call("download", {"file_path": request.path_params["file_path"]}, time.monotonic())
+            )
+            found = next((f for f in self._files.values() if f[0] == request.path_params["file_path"]), None)
+        if found is None:
+            return Response(status_code=404)
+        return Response(found[1], media_type=found[2])
+
     # ------------------------------------------------------------------ user → bot
+
+    def add_file(self, file_id: str, content: bytes, *, media_type: str = "audio/ogg") -> None:
+        """A file the bot can fetch with getFile and download, as for a user's voice note."""
+        with self._lock:
+            self._files[file_id] = (f"voice/{file_id}.oga", content, media_type)
+
+    def push_message(
+        self,
+        chat_id: int,
+        content: JSON,
+        *,
+        edited: bool = False,
+        language_code: str | None = "en",
+        chat_type: str = "private",
+    ) -> int:
+        """Queue a message with any `content` (voice, photo, sticker, forward_origin, …) from a user;
+        `edited`: as an edited_message update."""
+        sender = _user(chat_id, "Amanuel", None, language_code)
+        message: JSON = {
+            "date": int(time.time()),
+            "chat": _chat(chat_id, chat_type, "Amanuel", None),
+            "from": sender,
+            **copy.deepcopy(content),
+        }
+        if edited:
+            message["edit_date"] = int(time.time())
+        with self._lock:
+            message = {"message_id": self._allocate_message_id(chat_id), **message}
+            update_id = self._enqueue({"edited_message" if edited else "message": message})
+        self._notify()
+        return update_id
+
+    def push_added_to_group(self, chat_id: int, *, user_id: int, chat_type: str = "group") -> int:
+        """A user adds the bot to a group: a my_chat_member update."""
+        bot = {"id": self._bot_id, "is_bot": True, "first_name": "Brug", "username": self.bot_username}
+        update = {
+            "my_chat_member": {
+                "chat": {"id": chat_id, "type": chat_type, "title": "Family group"},
+                "from": _user(user_id, "Amanuel", None, "en"),
+                "date": int(time.time()),
+                "old_chat_member": {"status": "left", "user": bot},
+                "new_chat_member": {"status": "member", "user": bot},
+            }
+        }
+        return self.push_update(update)
+
+    def left_chats(self) -> list[int]:
+        """Chats the bot left with leaveChat, in order."""
+        with self._lock:
+            return list(self._left_chats)
 
     def push_text(
         self,

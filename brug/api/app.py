@@ -8,16 +8,16 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from datetime import datetime
 from importlib.resources import files
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from brug.api.deps import NotLoggedIn
+from brug.api.deps import NotLoggedIn, storable_form, storable_query
 from brug.api.pages import render
-from brug.api.routes import admin, api, health, metrics, pages
+from brug.api.routes import admin, api, health, metrics, pages, voice
 from brug.api.routes import preview as preview_page
 from brug.core.casework import CaseError
 from brug.core.models import utcnow
@@ -29,7 +29,7 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 # No inline scripts or styles anywhere: a message text that slips through escaping still cannot run.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -67,6 +67,7 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(storable_query)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -75,16 +76,10 @@ def create_app(
     app.state.preview = preview
     app.state.telegram_check = telegram_check
     app.mount("/static", StaticFiles(directory=str(files("brug.api") / "static")), name="static")
-    for router in (
-        health.router,
-        metrics.router,
-        api.router,
-        pages.router,
-        admin.router,
-        preview_page.router,
-        *extra_routers,
-    ):
+    for router in (health.router, metrics.router, api.router, voice.router, *extra_routers):
         app.include_router(router)
+    for router in (pages.router, admin.router, preview_page.router):
+        app.include_router(router, dependencies=[Depends(storable_form)])
     _add_handlers(app)
     return app
 
@@ -98,6 +93,12 @@ def _add_handlers(app: FastAPI) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+    @app.exception_handler(Exception)
+    async def server_error(_request: Request, _exc: Exception) -> Response:
+        """Starlette answers an unhandled error outside every middleware: the headers are set here too.
+        The error is still raised afterwards, so it is logged as before."""
+        return Response("Internal Server Error", status_code=500, headers=SECURITY_HEADERS)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> Response:

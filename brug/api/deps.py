@@ -30,6 +30,24 @@ def same_secret(given: str, expected: str) -> bool:
     return secrets.compare_digest(given.encode(), expected.encode())
 
 
+def storable_query(request: Request) -> None:
+    """A NUL character, which PostgreSQL cannot store, in a query string: a 422 before any route sees it."""
+    _refuse_nul([item for pair in request.query_params.multi_items() for item in pair])
+
+
+async def storable_form(request: Request) -> None:
+    """The same for form fields, on the routers whose routes read forms (FastAPI parses a form once; this
+    reads the parsed copy). The JSON API's shapes check their own fields."""
+    if "form" in request.headers.get("content-type", ""):
+        form = await request.form()
+        _refuse_nul([item for pair in form.multi_items() for item in pair if isinstance(item, str)])
+
+
+def _refuse_nul(values: list[str]) -> None:
+    if any("\x00" in value for value in values):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "a field contains a NUL character")
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.engine) as session:
         yield session

@@ -60,6 +60,8 @@ class ThreadEntry(BaseModel):
     author: str
     severity: str | None
     categories: list[str]
+    # A voice note: where the back office plays it (a route of its own, never Telegram's URL).
+    voice_url: str | None = None
 
 
 class CaseDetail(CaseSummary):

@@ -56,6 +56,7 @@ def detail(session: Session, case: Case, settings: Settings) -> CaseDetail:
             author=m.author,
             severity=m.severity,
             categories=list(m.categories),
+            voice_url=f"/cases/{case.id}/voice/{m.message_id}" if m.voice else None,
         )
         for m in casework.thread(session, case)
     ]

@@ -21,6 +21,8 @@ class InputKind(StrEnum):
     TEXT = "text"
     BUTTON = "button"
     UNSUPPORTED = "unsupported"
+    VOICE = "voice"
+    EDITED = "edited"
     TIMER = "timer"
 
 

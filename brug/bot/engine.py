@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from brug.bot import case_dialog, checkin_dialog, flow_dialog, support
+from brug.bot import attachments, case_dialog, checkin_dialog, flow_dialog, support
 from brug.bot.dialog import (
     Button,
     ButtonAnswer,
@@ -80,7 +80,7 @@ _STALE_BUTTON = N_("This button does not work any more.")
 _SEE_HELP = N_("Write /help to see what I can do.")
 
 # Inputs whose context (from the handler) says whether the user has an open case.
-_CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED})
+_CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED, InputKind.VOICE})
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", N_("Topics")),
@@ -107,6 +107,10 @@ def step(state: State, user_input: Input, catalogs: Catalogs, context: Context |
         return _command(state, user_input.value, context, catalogs)
     if user_input.kind is InputKind.TIMER and user_input.value == "checkin":
         return checkin_dialog.start(state, catalogs)
+    if user_input.kind is InputKind.VOICE:
+        return attachments.voice(state, context, catalogs)
+    if user_input.kind is InputKind.EDITED:
+        return attachments.edited(state, catalogs)
     if context.case == "joined":
         return case_dialog.unsupported(state, catalogs)
     _ = catalogs(state.language).gettext

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from brug.bot import engine as conversation
 from brug.bot.dialog import CaseState, Context, Input, InputKind
 from brug.bot.effects import apply_step, conversation_of, state_of
+from brug.bot.inbox import ADDED_TO_GROUP
 from brug.bot.signals import detect
 from brug.core.cases import open_case_of
 from brug.core.db import session_scope
@@ -21,7 +22,7 @@ from brug.core.i18n import N_, translations
 from brug.core.languages import guess_language
 from brug.core.logs import log_failure
 from brug.core.models import Case, CaseStatus, InboundUpdate, InboxStatus, Message, User, utcnow
-from brug.core.outbox import enqueue_text
+from brug.core.outbox import enqueue_leave, enqueue_text
 from brug.core.settings import RETENTION_DAYS
 from brug.core.staff import link_telegram, redeem_invite
 
@@ -30,7 +31,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 CONCERN_WINDOW = timedelta(days=7)
 NETHERLANDS = ZoneInfo("Europe/Amsterdam")
-_CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED})
+_CASE_AWARE = frozenset({InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED, InputKind.VOICE})
+# Without the stress signals of recent days: only text and buttons can lead to a concern answer.
+_CASE_ONLY = frozenset({InputKind.UNSUPPORTED, InputKind.VOICE})
 _PRIVATE_ONLY = N_("I only talk in private chats. Please write to me directly.")
 _SORRY = N_("Sorry, something went wrong on our side. Please try again, or write /help.")
 # To key persons, who work in English: not translated.
@@ -141,6 +144,8 @@ def _keep(session: Session, user: User, row: InboundUpdate, user_input: Input, n
             kind=row.payload["kind"],
             text=_history_text(row.payload),
             update_id=row.update_id,
+            file_id=row.payload.get("file_id"),
+            duration=row.payload.get("duration"),
             severity=None if user_input.severity == "none" else user_input.severity,
             categories=list(user_input.categories),
             created_at=now,
@@ -183,14 +188,11 @@ def _context(session: Session, user: User, user_input: Input, now: datetime) -> 
     """What the engine needs from the database; commands and timers do not use it, so they skip the
     queries, and only text and buttons need the recent concerns."""
     asks_for_a_person = user_input.kind is InputKind.COMMAND and user_input.value == "person"
-    if (
-        user_input.kind not in {InputKind.TEXT, InputKind.BUTTON, InputKind.UNSUPPORTED}
-        and not asks_for_a_person
-    ):
+    if user_input.kind not in _CASE_AWARE and not asks_for_a_person:
         return Context(today=local_date(now))
     open_case = open_case_of(session, user)
     case, case_id = _case_state(open_case), open_case.id if open_case else None
-    if user_input.kind is InputKind.UNSUPPORTED:
+    if user_input.kind in _CASE_ONLY:
         return Context(case=case, case_id=case_id, today=local_date(now))
     concerns = _recent_concerns(session, user, now)
     return Context(recent_concerns=concerns, case=case, case_id=case_id, today=local_date(now))
@@ -222,14 +224,17 @@ def _history_text(payload: dict[str, Any]) -> str:
         return f"[button] {payload.get('value', '')}"
     if payload["kind"] == InputKind.COMMAND and payload.get("value") == "start":
         return "/start"  # without an invite code
+    if payload.get("forwarded"):
+        return f"[forwarded] {payload.get('text', '')}"
     return str(payload.get("text", f"[{payload['kind']}]"))
 
 
 def _refuse_group(session: Session, payload: dict[str, Any]) -> None:
-    if payload.get("kind") not in {InputKind.COMMAND, InputKind.TEXT}:
-        return
-    text = translations(guess_language(payload.get("language_code"))).gettext(_PRIVATE_ONLY)
-    enqueue_text(session, chat_id=payload["chat_id"], text=text)
+    """Say why (to whoever wrote or added the bot), then leave: the bot talks only in private chats."""
+    if payload.get("kind") in {InputKind.COMMAND, InputKind.TEXT, ADDED_TO_GROUP}:
+        text = translations(guess_language(payload.get("language_code"))).gettext(_PRIVATE_ONLY)
+        enqueue_text(session, chat_id=payload["chat_id"], text=text)
+    enqueue_leave(session, chat_id=payload["chat_id"])
 
 
 def _record_failure(engine: Engine, inbox_id: int, exc: Exception) -> bool:

@@ -8,12 +8,15 @@ row carries only its keyed hash (`chat_key`), to keep each chat's order.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from telegram import Update
+from telegram import ChatMember, ChatMemberUpdated, Update
+from telegram import Message as TelegramMessage
+from telegram.constants import ChatType
 
 from brug.bot.dialog import InputKind
 from brug.bot.signals import detect
@@ -23,6 +26,9 @@ from brug.core.encrypted import vault_of
 from brug.core.models import InboundUpdate, InboxStatus, utcnow
 
 MAX_COMMAND_LENGTH = 64
+# Not an input for the engine: the handler refuses the group and leaves it.
+ADDED_TO_GROUP = "added_to_group"
+_PRESENT = frozenset({ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED})
 
 
 def reduce_update(update: Update, vault: Vault) -> dict[str, Any]:
@@ -40,13 +46,36 @@ def reduce_update(update: Update, vault: Vault) -> dict[str, Any]:
         query = update.callback_query
         payload.update(kind=InputKind.BUTTON, value=query.data or "", callback_query_id=query.id)
     elif update.message is not None:
-        payload.update(_message_input(update.message.text))
+        payload.update(_message_input(update.message))
+    elif update.edited_message is not None:
+        payload["kind"] = InputKind.EDITED
+    elif update.my_chat_member is not None and _added_to_a_group(update.my_chat_member):
+        payload["kind"] = ADDED_TO_GROUP
     return payload
 
 
-def _message_input(text: str | None) -> dict[str, str]:
-    if text is None:
+def _message_input(message: TelegramMessage) -> dict[str, Any]:
+    if message.voice is not None:
+        voice = message.voice
+        return {"kind": InputKind.VOICE, "file_id": voice.file_id, "duration": _seconds(voice.duration)}
+    if message.text is None:
         return {"kind": InputKind.UNSUPPORTED}
+    text = _text_input(message.text)
+    if message.forward_origin is not None and text["kind"] == InputKind.TEXT:
+        text["forwarded"] = True
+    return text
+
+
+def _seconds(duration: int | timedelta) -> int:
+    return int(duration.total_seconds()) if isinstance(duration, timedelta) else int(duration)
+
+
+def _added_to_a_group(change: ChatMemberUpdated) -> bool:
+    """The bot became a member of a group or channel: it refuses, and leaves."""
+    return change.chat.type != ChatType.PRIVATE and change.new_chat_member.status in _PRESENT
+
+
+def _text_input(text: str) -> dict[str, Any]:
     if text.startswith("/"):
         # "/start@brug_bot payload" → "start"; deep-link payloads are kept for later use.
         head, _, argument = text[1:].partition(" ")

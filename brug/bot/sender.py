@@ -155,6 +155,9 @@ async def call_telegram(bot: Bot, job: Job) -> int | None:
         commands = [BotCommand(c["command"], c["description"]) for c in payload["commands"]]
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(job.chat_id))
         return None
+    if job.method == Method.LEAVE_CHAT:
+        await bot.leave_chat(job.chat_id)
+        return None
     raise ValueError(f"unknown outbox method {job.method!r}")
 
 

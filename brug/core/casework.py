@@ -81,6 +81,8 @@ class ThreadMessage:
     author: str
     severity: str | None
     categories: tuple[str, ...]
+    message_id: int | None = None
+    voice: bool = False
 
 
 def visible(person: KeyPerson, now: datetime) -> ColumnElement[bool]:
@@ -309,6 +311,8 @@ def thread(session: Session, case: Case) -> list[ThreadMessage]:
             author=who if message.direction == "in" else (name or "Brug"),
             severity=message.severity,
             categories=tuple(message.categories),
+            message_id=message.id,
+            voice=message.file_id is not None,
         )
         for message, name in rows
     ]

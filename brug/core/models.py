@@ -166,6 +166,9 @@ class Message(SQLModel, table=True):
     direction: str = Field(max_length=3)
     kind: str = Field(max_length=16)
     text: str = Field(sa_type=EncryptedText)
+    # A voice note: Telegram's file_id (to play it in the back office) and its length in seconds.
+    file_id: str | None = Field(default=None, sa_type=EncryptedText)
+    duration: int | None = None
     update_id: int | None = Field(default=None, sa_type=BigInteger)
     outbox_id: int | None = None
     # Stress signals found in an inbound text: severity and categories only, never a copy of the text.

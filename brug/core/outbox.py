@@ -19,9 +19,13 @@ class Method(StrEnum):
     SEND_MESSAGE = "send_message"
     ANSWER_CALLBACK = "answer_callback"
     SET_COMMANDS = "set_commands"
+    LEAVE_CHAT = "leave_chat"
 
 
 Keyboard = list[list[dict[str, str]]]
+
+# Telegram's limit for one message, counted in UTF-16 code units.
+MAX_MESSAGE_LENGTH = 4096
 
 
 def enqueue(
@@ -51,8 +55,66 @@ def enqueue(
 def enqueue_text(session: Session, *, chat_id: int, text: str, urgent: bool = False) -> OutboxItem:
     """A plain text to a chat that is not a user's conversation: a key person's own chat, a group, or a
     person whose update could not be handled. Nothing goes into any message history."""
+    return _enqueue_texts(session, chat_id=chat_id, text=text, keyboard=None, user=None, urgent=urgent)
+
+
+def enqueue_leave(session: Session, *, chat_id: int) -> OutboxItem:
+    """The bot leaves a group or channel, after whatever it still had to say there."""
+    return enqueue(session, chat_id=chat_id, method=Method.LEAVE_CHAT, payload={}, user=None)
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """Parts of at most `limit` UTF-16 code units, cut after a line break or a space where there is one."""
+    parts: list[str] = []
+    while _utf16_length(text) > limit:
+        head = _utf16_prefix(text, limit)
+        cut = max(head.rfind("\n"), head.rfind(" "))
+        head = head[: cut + 1] if cut > 0 else head
+        if head.strip():
+            parts.append(head.rstrip())
+        text = text[len(head) :].lstrip()
+    return [*parts, text] if text or not parts else parts
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _utf16_prefix(text: str, limit: int) -> str:
+    units = 0
+    for end, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:end]
+    return text
+
+
+def _enqueue_texts(
+    session: Session,
+    *,
+    chat_id: int,
+    text: str,
+    keyboard: Keyboard | None,
+    user: User | None,
+    urgent: bool,
+) -> OutboxItem:
+    """One message, or several when the text is longer than Telegram takes; the keyboard goes under the last.
+    Returns the last row."""
+    *first, last = split_text(text)
+    for part in first:
+        enqueue(
+            session,
+            chat_id=chat_id,
+            method=Method.SEND_MESSAGE,
+            payload={"text": part},
+            user=user,
+            urgent=urgent,
+        )
+    payload: dict[str, Any] = {"text": last}
+    if keyboard:
+        payload["keyboard"] = keyboard
     return enqueue(
-        session, chat_id=chat_id, method=Method.SEND_MESSAGE, payload={"text": text}, user=None, urgent=urgent
+        session, chat_id=chat_id, method=Method.SEND_MESSAGE, payload=payload, user=user, urgent=urgent
     )
 
 
@@ -67,11 +129,8 @@ def enqueue_message(
     urgent: bool = False,
 ) -> OutboxItem:
     """A text message to a user, also written to their conversation history."""
-    payload: dict[str, Any] = {"text": text}
-    if keyboard:
-        payload["keyboard"] = keyboard
-    item = enqueue(
-        session, chat_id=user.chat_id, method=Method.SEND_MESSAGE, payload=payload, user=user, urgent=urgent
+    item = _enqueue_texts(
+        session, chat_id=user.chat_id, text=text, keyboard=keyboard, user=user, urgent=urgent
     )
     assert user.id is not None
     session.add(

@@ -113,7 +113,7 @@ def purge(session: Session, now: datetime, retention: timedelta) -> PurgeReport:
     blanked = session.exec(
         update(Message)
         .where(col(Message.created_at) < cutoff, col(Message.text) != "")
-        .values(text="")
+        .values(text="", file_id=None)
         .execution_options(synchronize_session=False)
     )
     finished = [InboxStatus.DONE, InboxStatus.FAILED]

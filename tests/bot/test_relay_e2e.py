@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from brug.bot import case_dialog, support
 from brug.bot.handler import handle, pending_ids
@@ -305,10 +305,11 @@ def test_a_link_code_sent_in_a_group_is_refused_and_not_kept(db: Engine) -> None
     with Session(db) as session:
         assert session.exec(select(KeyPerson)).one().telegram_chat_id is None
         (row,) = session.exec(select(InboundUpdate)).all()
-        (sent,) = session.exec(select(OutboxItem)).all()
+        (sent, leave) = session.exec(select(OutboxItem).order_by(col(OutboxItem.id))).all()
         assert session.exec(select(User)).all() == []
     assert code not in json.dumps(row.payload)
     assert (sent.chat_id, sent.payload["text"]) == (
         -100,
         "I only talk in private chats. Please write to me directly.",
     )
+    assert (leave.chat_id, leave.method) == (-100, "leave_chat"), "then the bot leaves the group"

@@ -64,6 +64,7 @@ def test_values_are_stored_encrypted_and_read_back(db: Engine) -> None:
             str(value)
             for table, column in encrypted_columns()
             for value in connection.execute(text(f"SELECT {column.name} FROM {table.name}")).scalars()  # noqa: S608
+            if value is not None  # a column with nothing in it, such as a text message's voice file_id
         ]
     assert stored, "the test would prove nothing"
     assert all(value.startswith("gAAAAA") for value in stored), "every value is a Fernet token"

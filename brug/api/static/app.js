@@ -63,6 +63,7 @@ function threadItem(m) {
   let meta = `${m.author} · ${at.toLocaleString([], { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" })}`;
   if (m.severity) meta += ` · ${m.severity}` + (m.categories.length ? `: ${m.categories.join(", ")}` : "");
   item.append(el("span", { class: "meta", dir: "ltr" }, meta), el("bdi", { class: "text" }, m.text));
+  if (m.voice_url) item.append(el("audio", { controls: "", preload: "none", src: m.voice_url }));
   return item;
 }
 
