@@ -43,3 +43,14 @@ def fire_due(engine: Engine, now: datetime, limit: int = 100) -> int:
             schedule.next_due_at = now + timedelta(days=schedule.every_days)
             session.add(schedule)
         return len(due)
+
+
+def fire_all_due(engine: Engine, now: datetime, batch: int = 100) -> int:
+    """Every due check-in, `batch` to a transaction: a broadcast to thousands is queued at once, and the
+    sender's rate limiter spreads it out."""
+    total = 0
+    while fired := fire_due(engine, now, batch):
+        total += fired
+        if fired < batch:
+            break
+    return total

@@ -19,7 +19,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from brug.bot import handler
-from brug.bot.checkins import fire_due
+from brug.bot.checkins import fire_all_due
 from brug.bot.inbox import next_offset, reduce_update, store_updates
 from brug.bot.sender import Job, OutboxSender, call_telegram, retry_after_seconds
 from brug.bot.signals import detect
@@ -189,7 +189,7 @@ class BotRuntime:
         """Check-ins, case notices and the daily purge (first at start), each on its own interval; a failure
         of one does not stop the others."""
         jobs: list[tuple[float, Callable[[], int], str]] = [
-            (self.checkin_interval, lambda: fire_due(self.engine, utcnow()), "check-in schedules"),
+            (self.checkin_interval, lambda: fire_all_due(self.engine, utcnow()), "check-in schedules"),
             (
                 self.escalation_interval,
                 lambda: notify_key_persons(self.engine, self.rules, utcnow()),

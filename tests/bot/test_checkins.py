@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from brug.bot.checkins import fire_due
+from brug.bot.checkins import fire_all_due, fire_due
 from brug.bot.handler import handle, pending_ids
 from brug.bot.inbox import store_updates
 from brug.core.crypto import telegram_user_key
@@ -68,3 +68,12 @@ def test_two_workers_never_send_the_same_check_in(db: Engine) -> None:
             select(func.count()).select_from(CheckinSchedule).where(col(CheckinSchedule.next_due_at) <= due)
         ).one()
     assert early == 0
+
+
+def test_a_broadcast_is_queued_whole_in_batches(db: Engine) -> None:
+    users = 25
+    store_updates(db, [tap(n, 2000 + n, "ck:every:7") for n in range(1, users + 1)])
+    handle_all(db, NOW)
+    assert fire_all_due(db, NOW + timedelta(days=7), batch=10) == users, "three batches, not one"
+    assert questions_sent(db) == users
+    assert fire_all_due(db, NOW + timedelta(days=7), batch=10) == 0
