@@ -219,24 +219,8 @@ def _slot_spans(padded: str, hits: list[tuple[int, Any]], p_index: int, slots: i
 
 
 def _occurs(padded: str, spans: list[list[_Span]], gaps: Sequence[int]) -> bool:
-    """Whether `_occurrences` would yield anything; the same greedy choice per slot, without a generator
-    and without ordering the first slot's spans."""
-    if not all(spans):
-        return False
-    for slot in spans[1:]:
-        slot.sort()
-    for current in spans[0]:
-        for index in range(1, len(spans)):
-            max_gap = gaps[index]
-            for candidate in spans[index]:
-                if _gap(padded, current, candidate) <= max_gap:
-                    current = candidate
-                    break
-            else:
-                break
-        else:
-            return True
-    return False
+    """Whether `_occurrences` would yield anything."""
+    return next(_occurrences(padded, spans, gaps), None) is not None
 
 
 def _occurrences(padded: str, spans: list[list[_Span]], gaps: Sequence[int]) -> Iterator[_Span]:
