@@ -81,12 +81,17 @@ class Plan:
     user_id: int
     language: str
     since: datetime
+    messages: int
     cases: list[dict[str, Any]] = field(default_factory=list)
 
 
 def table_of(model: type[SQLModel]) -> Table:
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+# A message before its text is made: at, plan, inbound, kind, length, author, severity, categories.
+Draft = tuple[datetime, Plan, bool, str, int, int | None, str | None, list[str]]
 
 
 class Seeder:
@@ -96,7 +101,6 @@ class Seeder:
         self.texts = {language: self._letters(alphabet) for language, alphabet in ALPHABETS.items()}
         self.speakers: dict[str, list[int]] = {language: [] for language in LANGUAGE_WEIGHTS}
         self.counts: Counter[str] = Counter()
-        self.next_case_id = 1
 
     def run(self) -> Counter[str]:
         self.key_persons()
@@ -106,13 +110,22 @@ class Seeder:
         messages_of = Counter(self.rng.choices(range(users), weights, k=self.sizes.messages))
         with_cases = [index for index in range(users) if cases_of[index]]
         active = set(self.rng.sample(with_cases, min(self.sizes.active, len(with_cases))))
-        plans = [self.user(index + 1, cases_of[index], index in active) for index in range(users)]
+        plans = [self.user(cases_of[index], index in active, messages_of[index]) for index in range(users)]
+        # Ids in the order rows were made, as in a real database: a user's rows lie spread over the table.
+        plans.sort(key=lambda plan: plan.since)
+        for number, plan in enumerate(plans, start=1):
+            plan.user_id = number
+            for case in plan.cases:
+                case["user_id"] = number
+        cases = sorted((case for plan in plans for case in plan.cases), key=lambda case: case["created_at"])
+        for number, case in enumerate(cases, start=1):
+            case["id"] = number
         self.insert_all(table_of(User), (self.user_row(plan) for plan in plans))
-        self.insert_all(table_of(Case), (case for plan in plans for case in plan.cases))
-        self.insert_all(table_of(Message), self.messages(plans, messages_of))
-        self.insert_all(table_of(CaseNote), self.notes(plans))
-        self.insert_all(table_of(AuditEntry), self.audit(plans))
-        self.insert_all(table_of(Checkin), self.checkins(plans))
+        self.insert_all(table_of(Case), iter(cases))
+        self.insert_all(table_of(Message), self.messages(plans))
+        self.insert_all(table_of(CaseNote), self.in_time_order(self.notes(cases), "created_at"))
+        self.insert_all(table_of(AuditEntry), self.in_time_order(self.audit(cases), "at"))
+        self.insert_all(table_of(Checkin), self.in_time_order(self.checkins(plans), "created_at"))
         for model in (User, Case, KeyPerson):
             self.advance_sequence(model)
         return self.counts
@@ -151,10 +164,10 @@ class Seeder:
                 row["backup_id"] = self.rng.randint(COORDINATORS + 1, number - 1)
         self.insert_all(table_of(KeyPerson), iter(rows))
 
-    def user(self, user_id: int, cases: int, active: bool) -> Plan:
+    def user(self, cases: int, active: bool, messages: int) -> Plan:
         language = self.rng.choices(list(LANGUAGE_WEIGHTS), list(LANGUAGE_WEIGHTS.values()))[0]
         since = self.now - HISTORY * self.rng.random() ** 0.7
-        plan = Plan(user_id, language, since)
+        plan = Plan(0, language, since, messages=messages)
         span = (self.now - since).total_seconds()
         starts = sorted(since + timedelta(seconds=self.rng.random() * span) for _ in range(cases))
         for number, created in enumerate(starts):
@@ -202,13 +215,12 @@ class Seeder:
         preferred_until = created + timedelta(minutes=30) if sticky else None
         if active and sticky:
             preferred_until = self.now + timedelta(minutes=rng.randint(-60, 30))
-        case_id, self.next_case_id = self.next_case_id, self.next_case_id + 1
         outcome = None
         if closed_at is not None:
             outcome = rng.choice(OUTCOMES) if claimed else rng.choice(("no_contact", "user_left"))
         return {
-            "id": case_id,
-            "user_id": plan.user_id,
+            "id": None,
+            "user_id": None,
             "severity": "urgent" if urgent else "normal",
             "status": "closed" if closed_at else ("claimed" if claimed else "open"),
             "reason": reason,
@@ -230,13 +242,25 @@ class Seeder:
 
     # ------------------------------------------------------------------ messages
 
-    def messages(self, plans: list[Plan], messages_of: Counter[int]) -> Iterator[dict[str, Any]]:
-        for index, plan in enumerate(plans):
-            rows = [self.message(plan) for _ in range(messages_of[index])]
-            rows.sort(key=lambda row: row["created_at"])
-            yield from rows
+    def messages(self, plans: list[Plan]) -> Iterator[dict[str, Any]]:
+        """In time order over all users, as they arrive: light tuples first, texts made while writing."""
+        drafts = [self.message(plan) for plan in plans for _ in range(plan.messages)]
+        drafts.sort(key=lambda draft: draft[0])
+        for at, plan, inbound, kind, length, author_id, severity, categories in drafts:
+            yield {
+                "user_id": plan.user_id,
+                "direction": "in" if inbound else "out",
+                "kind": kind,
+                "text": self.text(plan.language, length),
+                "update_id": None,
+                "outbox_id": None,
+                "severity": severity,
+                "categories": categories,
+                "author_id": author_id,
+                "created_at": at,
+            }
 
-    def message(self, plan: Plan) -> dict[str, Any]:
+    def message(self, plan: Plan) -> Draft:
         """Most messages near a case (the talk before it and during it), the rest anywhere in the history."""
         rng = self.rng
         case = rng.choice(plan.cases) if plan.cases and rng.random() < 0.65 else None
@@ -262,18 +286,7 @@ class Seeder:
             kind, author_id, length = "keyperson", case["assigned_to"], int(rng.lognormvariate(4.8, 0.7))
         else:
             kind, length = "bot", int(rng.lognormvariate(5.4, 0.5))
-        return {
-            "user_id": plan.user_id,
-            "direction": "in" if inbound else "out",
-            "kind": kind,
-            "text": self.text(plan.language, length),
-            "update_id": None,
-            "outbox_id": None,
-            "severity": severity,
-            "categories": categories,
-            "author_id": author_id,
-            "created_at": at,
-        }
+        return at, plan, inbound, kind, length, author_id, severity, categories
 
     def text(self, language: str, length: int) -> str:
         letters = self.texts[language]
@@ -287,32 +300,34 @@ class Seeder:
 
     # ------------------------------------------------------------------ notes, audit, check-ins
 
-    def notes(self, plans: list[Plan]) -> Iterator[dict[str, Any]]:
-        for plan in plans:
-            for case in plan.cases:
-                if case["assigned_to"] is None or self.rng.random() > 0.15:
-                    continue
-                for _ in range(self.rng.randint(1, 3)):
-                    yield {
-                        "case_id": case["id"],
-                        "author_id": case["assigned_to"],
-                        "text": self.text("nl", int(self.rng.lognormvariate(4.5, 0.6))),
-                        "created_at": case["claimed_at"] or case["created_at"],
-                    }
+    @staticmethod
+    def in_time_order(rows: Iterator[dict[str, Any]], column: str) -> Iterator[dict[str, Any]]:
+        return iter(sorted(rows, key=lambda row: row[column]))
 
-    def audit(self, plans: list[Plan]) -> Iterator[dict[str, Any]]:
-        for plan in plans:
-            for case in plan.cases:
-                holder = case["assigned_to"]
-                entries = []
-                if holder is not None:
-                    entries += [("view", holder, case["claimed_at"]), ("claim", holder, case["claimed_at"])]
-                    entries += [("reply", holder, case["first_reply_at"])]
-                if case["closed_at"] is not None:
-                    actor = None if case["outcome"] == "user_left" else holder or 1
-                    entries.append(("close", actor, case["closed_at"]))
-                for action, actor, at in entries:
-                    yield {"actor_id": actor, "action": action, "case_id": case["id"], "detail": "", "at": at}
+    def notes(self, cases: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for case in cases:
+            if case["assigned_to"] is None or self.rng.random() > 0.15:
+                continue
+            for _ in range(self.rng.randint(1, 3)):
+                yield {
+                    "case_id": case["id"],
+                    "author_id": case["assigned_to"],
+                    "text": self.text("nl", int(self.rng.lognormvariate(4.5, 0.6))),
+                    "created_at": case["claimed_at"] or case["created_at"],
+                }
+
+    def audit(self, cases: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for case in cases:
+            holder = case["assigned_to"]
+            entries = []
+            if holder is not None:
+                entries += [("view", holder, case["claimed_at"]), ("claim", holder, case["claimed_at"])]
+                entries += [("reply", holder, case["first_reply_at"])]
+            if case["closed_at"] is not None:
+                actor = None if case["outcome"] == "user_left" else holder or 1
+                entries.append(("close", actor, case["closed_at"]))
+            for action, actor, at in entries:
+                yield {"actor_id": actor, "action": action, "case_id": case["id"], "detail": "", "at": at}
 
     def checkins(self, plans: list[Plan]) -> Iterator[dict[str, Any]]:
         for plan in plans:
