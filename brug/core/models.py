@@ -146,10 +146,11 @@ class Message(SQLModel, table=True):
     """One message in a user's conversation with the bot or a key person, in either direction."""
 
     __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_user_created", "user_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
     direction: str = Field(max_length=3)
     kind: str = Field(max_length=16)
