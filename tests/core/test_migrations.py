@@ -1,10 +1,11 @@
 """Migrations keep existing data: each revision upgrades a database that already has rows."""
 
-from sqlalchemy import text
+from alembic import command
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlmodel import Session, select
 
-from brug.core.db import create_db_engine, migrate
+from brug.core.db import alembic_config, create_db_engine, migrate
 from brug.core.models import Message
 
 FIRST = "dca051493f2e"
@@ -27,3 +28,21 @@ def test_upgrading_keeps_old_messages_and_gives_them_no_signals(empty_database_u
         message = session.exec(select(Message)).one()
     engine.dispose()
     assert (message.text, message.categories, message.severity) == ("مرحبا", [], None)
+
+
+def test_the_back_office_indexes_go_down_and_up_again(empty_database_url: URL) -> None:
+    migrate(empty_database_url)
+    engine = create_db_engine(empty_database_url)
+    try:
+        assert {"ix_messages_user_created", "ix_messages_signals"} <= _message_indexes(engine)
+        command.downgrade(alembic_config(empty_database_url), "e5a1c0b4f7d2")
+        assert "ix_messages_user_id" in _message_indexes(engine)
+        assert not {"ix_messages_user_created", "ix_messages_signals"} & _message_indexes(engine)
+        migrate(empty_database_url)
+        assert "ix_messages_user_id" not in _message_indexes(engine)
+    finally:
+        engine.dispose()
+
+
+def _message_indexes(engine: Engine) -> set[str]:
+    return {str(index["name"]) for index in inspect(engine).get_indexes("messages")}
