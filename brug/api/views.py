@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from brug.api.schemas import CaseDetail, CaseSummary, ThreadEntry
 from brug.core import casework
-from brug.core.models import Case, KeyPerson, Severity, User
+from brug.core.models import Case, Severity
 from brug.core.pseudonyms import pseudonym
 from brug.core.settings import Settings
 
@@ -20,16 +18,7 @@ def queue_summaries(rows: list[casework.QueueRow], settings: Settings) -> list[C
 
 
 def summaries(session: Session, cases: list[Case], settings: Settings) -> list[CaseSummary]:
-    last = casework.last_message_times(session, cases)
-    users = _columns_by_id(session, User.id, [User.role, User.phase], {c.user_id for c in cases})
-    people = _columns_by_id(session, KeyPerson.id, [KeyPerson.name], {c.assigned_to for c in cases})
-    result = []
-    for case in cases:
-        role, phase = users.get(case.user_id, (None, None))
-        (name,) = people.get(case.assigned_to, (None,))
-        at = last.get(case.user_id) if case.user_id is not None else None
-        result.append(_summary(casework.QueueRow(case, role, phase, name, at), settings))
-    return result
+    return queue_summaries(casework.rows_of(session, cases), settings)
 
 
 def _summary(row: casework.QueueRow, settings: Settings) -> CaseSummary:
@@ -83,15 +72,3 @@ def repage_rule(case: Case, settings: Settings) -> str:
 
 def waiting_minutes(case: Case, now: datetime) -> int:
     return max(0, int((now - case.created_at).total_seconds() // 60))
-
-
-def _columns_by_id(
-    session: Session, key: Any, columns: list[Any], ids: set[int | None]
-) -> dict[int | None, tuple[Any, ...]]:
-    """Only the columns shown: a queue has hundreds of cases, and whole rows cost an ORM object each
-    and the decoding of every column."""
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    rows = session.execute(sa_select(key, *columns).where(col(key).in_(wanted))).all()
-    return {row[0]: tuple(row[1:]) for row in rows}

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, false, func, or_, true
+from sqlalchemy import ColumnElement, ScalarSelect, and_, false, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -128,53 +128,48 @@ def queue(session: Session, person: KeyPerson, now: datetime, statuses: list[str
 
 
 def queue_rows(session: Session, person: KeyPerson, now: datetime, statuses: list[str]) -> list[QueueRow]:
-    """`queue` with each row's user, holder and last message, in one query: a coordinator's queue has
-    hundreds of cases and is polled every few seconds by every open queue page.
-
-    The user's columns and the last message time are correlated subqueries, one index probe per case:
-    joined, PostgreSQL hashes the whole users table for a few hundred cases."""
-    last = select(func.max(Message.created_at)).where(col(Message.user_id) == col(Case.user_id))
+    """`queue` with what each row shows, in one query: a coordinator's queue has hundreds of cases and is
+    polled every few seconds by every open queue page."""
     query = (
-        sa_select(
-            Case,
-            _per_case(select(User.role).where(col(User.id) == col(Case.user_id))),
-            _per_case(select(User.phase).where(col(User.id) == col(Case.user_id))),
-            col(KeyPerson.name),
-            _per_case(last),
-        )
-        .outerjoin(KeyPerson, col(KeyPerson.id) == col(Case.assigned_to))
+        sa_select(Case, *_shown_with_case())
         .where(visible(person, now), col(Case.status).in_(statuses))
         .order_by(*_QUEUE_ORDER)
     )
-    return [QueueRow(*row) for row in session.execute(query).tuples()]
+    return [QueueRow(*row) for row in session.execute(query)]
 
 
-def _per_case(query: Select[Any]) -> ScalarSelect[Any]:
-    return query.correlate(Case).scalar_subquery()
+def rows_of(session: Session, cases: list[Case]) -> list[QueueRow]:
+    """The same for cases already loaded (a case page, the answer to a claim), in their order."""
+    ids = [case.id for case in cases if case.id is not None]
+    if not ids:
+        return []
+    query = sa_select(col(Case.id), *_shown_with_case()).where(col(Case.id).in_(ids))
+    shown = {row[0]: row[1:] for row in session.execute(query)}
+    return [QueueRow(case, *shown[case.id]) for case in cases if case.id in shown]
+
+
+def _shown_with_case() -> tuple[ScalarSelect[Any], ...]:
+    """The user's role and phase, the holder's name and the user's last message time: correlated
+    subqueries, one index probe per case. Joined instead, PostgreSQL hashes the whole users table
+    for a few hundred cases."""
+    return tuple(
+        query.correlate(Case).scalar_subquery()
+        for query in (
+            select(User.role).where(col(User.id) == col(Case.user_id)),
+            select(User.phase).where(col(User.id) == col(Case.user_id)),
+            select(KeyPerson.name).where(col(KeyPerson.id) == col(Case.assigned_to)),
+            select(func.max(Message.created_at)).where(col(Message.user_id) == col(Case.user_id)),
+        )
+    )
 
 
 def case_for(session: Session, person: KeyPerson, case_id: int, now: datetime) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
+    case = session.exec(select(Case).where(Case.id == case_id, visible(person, now))).first()
+    if case is not None:
+        return case
+    if session.get(Case, case_id) is None:
         raise CaseError(Problem.NOT_FOUND, f"there is no case {case_id}")
-    allowed = session.exec(select(Case.id).where(Case.id == case_id, visible(person, now))).first()
-    if allowed is None:
-        raise CaseError(
-            Problem.FORBIDDEN, "this case is not in your languages or is assigned to someone else"
-        )
-    return case
-
-
-def last_message_times(session: Session, cases: list[Case]) -> dict[int, datetime]:
-    user_ids = {case.user_id for case in cases if case.user_id is not None}
-    if not user_ids:
-        return {}
-    query = (
-        select(Message.user_id, func.max(Message.created_at))
-        .where(col(Message.user_id).in_(user_ids))
-        .group_by(col(Message.user_id))
-    )
-    return {user_id: at for user_id, at in session.exec(query).all()}
+    raise CaseError(Problem.FORBIDDEN, "this case is not in your languages or is assigned to someone else")
 
 
 def claim(session: Session, person: KeyPerson, case: Case, now: datetime) -> None:
@@ -326,18 +321,20 @@ def thread(session: Session, case: Case) -> list[ThreadMessage]:
     if case.user_id is None:
         return []
     mine = Message.user_id == case.user_id
-    before = session.exec(
+    before = (
         select(Message.created_at)
         .where(mine, col(Message.created_at) < case.created_at)
         .order_by(col(Message.created_at).desc())
         .offset(MESSAGES_BEFORE_CASE - 1)
-    ).first()
+        .limit(1)
+        .scalar_subquery()
+    )
     query = select(Message, KeyPerson.name).join(
         KeyPerson, col(KeyPerson.id) == col(Message.author_id), isouter=True
     )
-    query = query.where(mine)
-    if before is not None:
-        query = query.where(col(Message.created_at) >= before)
+    # One bound, not "before IS NULL OR …": PostgreSQL then reads only the window from the index.
+    first = select(func.min(Message.created_at)).where(mine).scalar_subquery()
+    query = query.where(mine, col(Message.created_at) >= func.coalesce(before, first))
     if case.closed_at is not None:
         query = query.where(col(Message.created_at) <= case.closed_at)
     rows = session.exec(query.order_by(col(Message.created_at), col(Message.id))).all()

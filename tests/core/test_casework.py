@@ -28,12 +28,12 @@ from brug.core.casework import (
     case_for,
     claim,
     close,
-    last_message_times,
     notes,
     queue,
     queue_rows,
     reopen,
     reply,
+    rows_of,
     set_interpreter,
     thread,
     user_left,
@@ -707,14 +707,19 @@ def test_the_thread_names_the_user_by_pseudonym_and_the_writers_by_name(db: Engi
     ]
 
 
-def test_last_message_times_per_case_user(db: Engine) -> None:
+def test_rows_of_cases_keep_their_order_and_take_the_newest_message(db: Engine) -> None:
     with Session(db) as session:
-        user = make_user(session)
-        case = open_case(session, user)
+        user, silent = make_user(session), make_user(session)
+        case, other = open_case(session, user), open_case(session, silent)
         add_message(session, user, T0 - timedelta(minutes=5), "one")
         add_message(session, user, T0 + timedelta(minutes=5), "two")
-        assert last_message_times(session, [case]) == {user.id: T0 + timedelta(minutes=5)}
-        assert last_message_times(session, []) == {}
+        session.flush()
+        rows = rows_of(session, [other, case])
+        assert [(row.case.id, row.last_message_at) for row in rows] == [
+            (other.id, None),
+            (case.id, T0 + timedelta(minutes=5)),
+        ]
+        assert rows_of(session, []) == []
 
 
 def test_queue_rows_are_the_queue_with_each_user_holder_and_last_message(db: Engine) -> None:
