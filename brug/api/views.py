@@ -22,23 +22,21 @@ def summaries(session: Session, cases: list[Case], settings: Settings) -> list[C
 
 
 def _summary(row: casework.QueueRow, settings: Settings) -> CaseSummary:
-    case = row.case
-    assert case.id is not None
     return CaseSummary(
-        id=case.id,
-        pseudonym=pseudonym(case.user_id),
-        language=case.language,
-        severity=case.severity,
-        status=case.status,
-        reason=case.reason,
-        assigned_to=case.assigned_to,
+        id=row.id,
+        pseudonym=pseudonym(row.user_id),
+        language=row.language,
+        severity=row.severity,
+        status=row.status,
+        reason=row.reason,
+        assigned_to=row.assigned_to,
         assigned_to_name=row.holder,
         role=row.role,
         phase=row.phase,
-        interpreter_needed=case.interpreter_needed,
-        created_at=case.created_at,
+        interpreter_needed=row.interpreter_needed,
+        created_at=row.created_at,
         last_message_at=row.last_message_at,
-        repage_rule=repage_rule(case, settings),
+        repage_rule=repage_rule(row, settings),
     )
 
 
@@ -58,7 +56,7 @@ def detail(session: Session, case: Case, settings: Settings) -> CaseDetail:
     return CaseDetail(**summary.model_dump(), outcome=case.outcome, messages=messages)
 
 
-def repage_rule(case: Case, settings: Settings) -> str:
+def repage_rule(case: Case | casework.QueueRow, settings: Settings) -> str:
     """The escalation rule as the key person should read it on the case."""
     if case.severity != Severity.URGENT:
         return ""

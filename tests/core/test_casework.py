@@ -715,7 +715,7 @@ def test_rows_of_cases_keep_their_order_and_take_the_newest_message(db: Engine) 
         add_message(session, user, T0 + timedelta(minutes=5), "two")
         session.flush()
         rows = rows_of(session, [other, case])
-        assert [(row.case.id, row.last_message_at) for row in rows] == [
+        assert [(row.id, row.last_message_at) for row in rows] == [
             (other.id, None),
             (case.id, T0 + timedelta(minutes=5)),
         ]
@@ -739,10 +739,10 @@ def test_queue_rows_are_the_queue_with_each_user_holder_and_last_message(db: Eng
         add_message(session, other_language, T0 + timedelta(minutes=9), "not in amal's queue")
         session.flush()
         rows = queue_rows(session, amal, T0 + timedelta(minutes=5), ACTIVE)
-        assert [row.case.id for row in rows] == [
+        assert [row.id for row in rows] == [
             case.id for case in queue(session, amal, T0 + timedelta(minutes=5), ACTIVE)
         ]
-        assert [(row.case.id, row.role, row.phase, row.holder, row.last_message_at) for row in rows] == [
+        assert [(row.id, row.role, row.phase, row.holder, row.last_message_at) for row in rows] == [
             (urgent.id, None, None, None, None),
             (first.id, None, None, None, None),
             (second.id, "referent", "waiting", "Amal", T0 + timedelta(minutes=3)),
