@@ -42,11 +42,6 @@ def _timestamp(*, nullable: bool = False, index: bool = False) -> Any:
     )
 
 
-def _where(condition: str) -> dict[str, Any]:
-    """A partial index's condition, for both databases."""
-    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
-
-
 def _key_person_fk() -> Any:
     return Field(
         default=None,
@@ -154,7 +149,12 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         Index("ix_messages_user_created", "user_id", "created_at"),
         # The dashboard counts signals by week; a few percent of messages have one.
-        Index("ix_messages_signals", "created_at", **_where("severity IS NOT NULL")),
+        Index(
+            "ix_messages_signals",
+            "created_at",
+            postgresql_where=text("severity IS NOT NULL"),
+            sqlite_where=text("severity IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
