@@ -3,47 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from brug.api.schemas import CaseDetail, CaseSummary, ThreadEntry
 from brug.core import casework
-from brug.core.models import Case, KeyPerson, Severity, User
+from brug.core.models import Case, Severity
 from brug.core.pseudonyms import pseudonym
 from brug.core.settings import Settings
 
-_Row = TypeVar("_Row", User, KeyPerson)
+
+def queue_summaries(rows: list[casework.QueueRow], settings: Settings) -> list[CaseSummary]:
+    return [_summary(row, settings) for row in rows]
 
 
 def summaries(session: Session, cases: list[Case], settings: Settings) -> list[CaseSummary]:
-    last = casework.last_message_times(session, cases)
-    users = _by_id(session, User, {c.user_id for c in cases})
-    people = _by_id(session, KeyPerson, {c.assigned_to for c in cases})
-    result = []
-    for case in cases:
-        user = users.get(case.user_id) if case.user_id is not None else None
-        person = people.get(case.assigned_to) if case.assigned_to is not None else None
-        assert case.id is not None
-        result.append(
-            CaseSummary(
-                id=case.id,
-                pseudonym=pseudonym(case.user_id),
-                language=case.language,
-                severity=case.severity,
-                status=case.status,
-                reason=case.reason,
-                assigned_to=case.assigned_to,
-                assigned_to_name=person.name if person else None,
-                role=user.role if user else None,
-                phase=user.phase if user else None,
-                interpreter_needed=case.interpreter_needed,
-                created_at=case.created_at,
-                last_message_at=last.get(case.user_id) if case.user_id is not None else None,
-                repage_rule=repage_rule(case, settings),
-            )
-        )
-    return result
+    return queue_summaries(casework.rows_of(session, cases), settings)
+
+
+def _summary(row: casework.QueueRow, settings: Settings) -> CaseSummary:
+    return CaseSummary(
+        id=row.id,
+        pseudonym=pseudonym(row.user_id),
+        language=row.language,
+        severity=row.severity,
+        status=row.status,
+        reason=row.reason,
+        assigned_to=row.assigned_to,
+        assigned_to_name=row.holder,
+        role=row.role,
+        phase=row.phase,
+        interpreter_needed=row.interpreter_needed,
+        created_at=row.created_at,
+        last_message_at=row.last_message_at,
+        repage_rule=repage_rule(row, settings),
+    )
 
 
 def detail(session: Session, case: Case, settings: Settings) -> CaseDetail:
@@ -63,7 +57,7 @@ def detail(session: Session, case: Case, settings: Settings) -> CaseDetail:
     return CaseDetail(**summary.model_dump(), outcome=case.outcome, messages=messages)
 
 
-def repage_rule(case: Case, settings: Settings) -> str:
+def repage_rule(case: Case | casework.QueueRow, settings: Settings) -> str:
     """The escalation rule as the key person should read it on the case."""
     if case.severity != Severity.URGENT:
         return ""
@@ -77,11 +71,3 @@ def repage_rule(case: Case, settings: Settings) -> str:
 
 def waiting_minutes(case: Case, now: datetime) -> int:
     return max(0, int((now - case.created_at).total_seconds() // 60))
-
-
-def _by_id(session: Session, model: type[_Row], ids: set[int | None]) -> dict[int, _Row]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(select(model).where(col(model.id).in_(wanted))).all()
-    return {row.id: row for row in rows if row.id is not None}

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, true
+from sqlalchemy import ColumnElement, ScalarSelect, and_, false, func, or_, true
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from brug.core.i18n import N_, translations
@@ -85,6 +87,9 @@ class ThreadMessage:
     voice: bool = False
 
 
+_QUEUE_ORDER = ((col(Case.severity) == Severity.URGENT).desc(), col(Case.created_at), col(Case.id))
+
+
 def visible(person: KeyPerson, now: datetime) -> ColumnElement[bool]:
     """Cases this person may see: all for coordinators; else their own, and unassigned ones in their
     languages, except while another key person (not theirs to back up) has the sticky first turn."""
@@ -107,35 +112,84 @@ def visible(person: KeyPerson, now: datetime) -> ColumnElement[bool]:
     return or_(col(Case.assigned_to) == person.id, unassigned)
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """What a queue row shows of a case, its user and its holder: columns, not a loaded Case, because
+    building hundreds of ORM objects cost three times the rest of the query."""
+
+    id: int
+    user_id: int | None
+    language: str
+    severity: str
+    status: str
+    reason: str
+    assigned_to: int | None
+    interpreter_needed: bool
+    created_at: datetime
+    repaged_at: datetime | None
+    role: str | None
+    phase: str | None
+    holder: str | None
+    last_message_at: datetime | None
+
+
 def queue(session: Session, person: KeyPerson, now: datetime, statuses: list[str]) -> list[Case]:
     """Urgent first, then oldest first."""
     query = select(Case).where(visible(person, now), col(Case.status).in_(statuses))
-    urgent_first = (col(Case.severity) == Severity.URGENT).desc()
-    return list(session.exec(query.order_by(urgent_first, col(Case.created_at), col(Case.id))).all())
+    return list(session.exec(query.order_by(*_QUEUE_ORDER)).all())
+
+
+def queue_rows(session: Session, person: KeyPerson, now: datetime, statuses: list[str]) -> list[QueueRow]:
+    """`queue` with what each row shows, in one query: a coordinator's queue has hundreds of cases and is
+    polled every few seconds by every open queue page."""
+    query = (
+        sa_select(*_row_columns())
+        .where(visible(person, now), col(Case.status).in_(statuses))
+        .order_by(*_QUEUE_ORDER)
+    )
+    return [QueueRow(*row) for row in session.execute(query)]
+
+
+def rows_of(session: Session, cases: list[Case]) -> list[QueueRow]:
+    """The same for cases already loaded (a case page, the answer to a claim), in their order."""
+    ids = [case.id for case in cases if case.id is not None]
+    if not ids:
+        return []
+    query = sa_select(*_row_columns()).where(col(Case.id).in_(ids))
+    rows = {row.id: row for row in (QueueRow(*found) for found in session.execute(query))}
+    return [rows[case.id] for case in cases if case.id in rows]
+
+
+def _row_columns() -> tuple[Any, ...]:
+    own = (
+        Case.id, Case.user_id, Case.language, Case.severity, Case.status, Case.reason, Case.assigned_to,
+        Case.interpreter_needed, Case.created_at, Case.repaged_at,
+    )  # fmt: skip
+    return (*(col(column) for column in own), *_shown_with_case())
+
+
+def _shown_with_case() -> tuple[ScalarSelect[Any], ...]:
+    """The user's role and phase, the holder's name and the user's last message time: correlated
+    subqueries, one index probe per case. Joined instead, PostgreSQL hashes the whole users table
+    for a few hundred cases."""
+    return tuple(
+        query.correlate(Case).scalar_subquery()
+        for query in (
+            select(User.role).where(col(User.id) == col(Case.user_id)),
+            select(User.phase).where(col(User.id) == col(Case.user_id)),
+            select(KeyPerson.name).where(col(KeyPerson.id) == col(Case.assigned_to)),
+            select(func.max(Message.created_at)).where(col(Message.user_id) == col(Case.user_id)),
+        )
+    )
 
 
 def case_for(session: Session, person: KeyPerson, case_id: int, now: datetime) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
+    case = session.exec(select(Case).where(Case.id == case_id, visible(person, now))).first()
+    if case is not None:
+        return case
+    if session.get(Case, case_id) is None:
         raise CaseError(Problem.NOT_FOUND, f"there is no case {case_id}")
-    allowed = session.exec(select(Case.id).where(Case.id == case_id, visible(person, now))).first()
-    if allowed is None:
-        raise CaseError(
-            Problem.FORBIDDEN, "this case is not in your languages or is assigned to someone else"
-        )
-    return case
-
-
-def last_message_times(session: Session, cases: list[Case]) -> dict[int, datetime]:
-    user_ids = {case.user_id for case in cases if case.user_id is not None}
-    if not user_ids:
-        return {}
-    query = (
-        select(Message.user_id, func.max(Message.created_at))
-        .where(col(Message.user_id).in_(user_ids))
-        .group_by(col(Message.user_id))
-    )
-    return {user_id: at for user_id, at in session.exec(query).all()}
+    raise CaseError(Problem.FORBIDDEN, "this case is not in your languages or is assigned to someone else")
 
 
 def claim(session: Session, person: KeyPerson, case: Case, now: datetime) -> None:
@@ -287,18 +341,20 @@ def thread(session: Session, case: Case) -> list[ThreadMessage]:
     if case.user_id is None:
         return []
     mine = Message.user_id == case.user_id
-    before = session.exec(
+    before = (
         select(Message.created_at)
         .where(mine, col(Message.created_at) < case.created_at)
         .order_by(col(Message.created_at).desc())
         .offset(MESSAGES_BEFORE_CASE - 1)
-    ).first()
+        .limit(1)
+        .scalar_subquery()
+    )
     query = select(Message, KeyPerson.name).join(
         KeyPerson, col(KeyPerson.id) == col(Message.author_id), isouter=True
     )
-    query = query.where(mine)
-    if before is not None:
-        query = query.where(col(Message.created_at) >= before)
+    # One bound, not "before IS NULL OR …": PostgreSQL then reads only the window from the index.
+    first = select(func.min(Message.created_at)).where(mine).scalar_subquery()
+    query = query.where(mine, col(Message.created_at) >= func.coalesce(before, first))
     if case.closed_at is not None:
         query = query.where(col(Message.created_at) <= case.closed_at)
     rows = session.exec(query.order_by(col(Message.created_at), col(Message.id))).all()

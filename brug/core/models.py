@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -158,10 +158,20 @@ class Message(SQLModel, table=True):
     """One message in a user's conversation with the bot or a key person, in either direction."""
 
     __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_user_created", "user_id", "created_at"),
+        # The dashboard counts signals by week; a few percent of messages have one.
+        Index(
+            "ix_messages_signals",
+            "created_at",
+            postgresql_where=text("severity IS NOT NULL"),
+            sqlite_where=text("severity IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
     direction: str = Field(max_length=3)
     kind: str = Field(max_length=16)

@@ -28,11 +28,12 @@ from brug.core.casework import (
     case_for,
     claim,
     close,
-    last_message_times,
     notes,
     queue,
+    queue_rows,
     reopen,
     reply,
+    rows_of,
     set_interpreter,
     thread,
     user_left,
@@ -706,14 +707,46 @@ def test_the_thread_names_the_user_by_pseudonym_and_the_writers_by_name(db: Engi
     ]
 
 
-def test_last_message_times_per_case_user(db: Engine) -> None:
+def test_rows_of_cases_keep_their_order_and_take_the_newest_message(db: Engine) -> None:
     with Session(db) as session:
-        user = make_user(session)
-        case = open_case(session, user)
+        user, silent = make_user(session), make_user(session)
+        case, other = open_case(session, user), open_case(session, silent)
         add_message(session, user, T0 - timedelta(minutes=5), "one")
         add_message(session, user, T0 + timedelta(minutes=5), "two")
-        assert last_message_times(session, [case]) == {user.id: T0 + timedelta(minutes=5)}
-        assert last_message_times(session, []) == {}
+        session.flush()
+        rows = rows_of(session, [other, case])
+        assert [(row.id, row.last_message_at) for row in rows] == [
+            (other.id, None),
+            (case.id, T0 + timedelta(minutes=5)),
+        ]
+        assert rows_of(session, []) == []
+
+
+def test_queue_rows_are_the_queue_with_each_user_holder_and_last_message(db: Engine) -> None:
+    with Session(db) as session:
+        amal = make_person(session, "amal", languages=["ar", "nl"])
+        quiet = make_user(session)
+        talkative, other_language = make_user(session), make_user(session, language="ti")
+        talkative.role, talkative.phase = "referent", "waiting"
+        session.add(talkative)
+        first = open_case(session, quiet, now=T0)
+        second = open_case(session, talkative, now=T0 + timedelta(minutes=1))
+        urgent = open_case(session, make_user(session, language="nl"), severity=Severity.URGENT)
+        open_case(session, other_language)
+        claim(session, amal, second, T0 + timedelta(minutes=2))
+        add_message(session, talkative, T0 - timedelta(days=3), "older")
+        add_message(session, talkative, T0 + timedelta(minutes=3), "newest")
+        add_message(session, other_language, T0 + timedelta(minutes=9), "not in amal's queue")
+        session.flush()
+        rows = queue_rows(session, amal, T0 + timedelta(minutes=5), ACTIVE)
+        assert [row.id for row in rows] == [
+            case.id for case in queue(session, amal, T0 + timedelta(minutes=5), ACTIVE)
+        ]
+        assert [(row.id, row.role, row.phase, row.holder, row.last_message_at) for row in rows] == [
+            (urgent.id, None, None, None, None),
+            (first.id, None, None, None, None),
+            (second.id, "referent", "waiting", "Amal", T0 + timedelta(minutes=3)),
+        ]
 
 
 def test_the_user_leaving_closes_only_the_named_case_and_tells_its_key_person(db: Engine) -> None:

@@ -2,13 +2,14 @@
 
 import json
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlmodel import Session, SQLModel, select
 
-from brug.core.db import create_db_engine, migrate
+from brug.core.db import alembic_config, create_db_engine, migrate
 from brug.core.keys import encrypted_columns
 from brug.core.models import Conversation, InboundUpdate, Message, OutboxItem, User
 from tests.constants import VAULT
@@ -111,3 +112,21 @@ def test_the_migrations_build_what_the_models_describe(db: Engine) -> None:
     with db.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_the_back_office_indexes_go_down_and_up_again(empty_database_url: URL) -> None:
+    migrate(empty_database_url, VAULT)
+    engine = create_db_engine(empty_database_url, VAULT)
+    try:
+        assert {"ix_messages_user_created", "ix_messages_signals"} <= _message_indexes(engine)
+        command.downgrade(alembic_config(empty_database_url, VAULT), "-1")
+        assert "ix_messages_user_id" in _message_indexes(engine)
+        assert not {"ix_messages_user_created", "ix_messages_signals"} & _message_indexes(engine)
+        migrate(empty_database_url, VAULT)
+        assert "ix_messages_user_id" not in _message_indexes(engine)
+    finally:
+        engine.dispose()
+
+
+def _message_indexes(engine: Engine) -> set[str]:
+    return {str(index["name"]) for index in inspect(engine).get_indexes("messages")}

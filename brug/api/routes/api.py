@@ -30,7 +30,7 @@ from brug.api.schemas import (
     SessionInfo,
     Unprocessable,
 )
-from brug.api.views import detail, summaries
+from brug.api.views import detail, queue_summaries, summaries
 from brug.core import casework
 from brug.core.models import Case, CaseStatus
 from brug.core.staff import SESSION_LIFETIME, LoginFailed, LoginThrottled, log_in, log_out
@@ -118,7 +118,7 @@ def list_cases(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "status: a comma list of open, claimed, closed"
         )
-    return summaries(session, casework.queue(session, staff.person, now, statuses), settings)
+    return queue_summaries(casework.queue_rows(session, staff.person, now, statuses), settings)
 
 
 @router.get("/cases/{case_id}", responses=ERRORS)

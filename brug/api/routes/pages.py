@@ -26,7 +26,7 @@ from brug.api.deps import (
 )
 from brug.api.pages import render
 from brug.api.routes.api import client_address, set_session_cookie
-from brug.api.views import detail, summaries
+from brug.api.views import detail, queue_summaries
 from brug.core import casework
 from brug.core.keypersons import AccountError
 from brug.core.languages import RIGHT_TO_LEFT
@@ -186,7 +186,8 @@ def setup(
 def queue_page(
     request: Request, staff: PageStaffDep, session: SessionDep, now: NowDep, settings: SettingsDep
 ) -> Response:
-    cases = summaries(session, casework.queue(session, staff.person, now, ["open", "claimed"]), settings)
+    rows = casework.queue_rows(session, staff.person, now, ["open", "claimed"])
+    cases = queue_summaries(rows, settings)
     return render(request, "queue.html", staff, cases=cases, telegram_mode=request.app.state.telegram_mode)
 
 
