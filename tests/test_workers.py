@@ -30,8 +30,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["postgr
 PEOPLE = int(os.environ.get("BRUG_TEST_PEOPLE", "1000"))
 FIRST_CHAT = 3_000_000
 COMMANDS = ["/start", "/help"]
-# Telegram's overall limit, which python-telegram-bot's AIORateLimiter keeps (30 a second).
+# Telegram's overall limit, which python-telegram-bot's AIORateLimiter keeps: a leaky bucket of 30 that
+# drains at 30 a second, so any window of `WINDOW` seconds holds at most 30 + 30 × WINDOW sends.
 OVERALL_PER_SECOND = 30
+WINDOW = 5.0
 CHECKIN = "Time for a short check-in."
 
 
@@ -39,12 +41,12 @@ def expected_answers() -> list[str]:
     return [engine_replies("en", "start")[0], engine_replies("en", "help")[0]]
 
 
-def busiest_second(fake: FakeBotAPI) -> int:
-    """The most sendMessage calls in any one-second window."""
+def busiest_window(fake: FakeBotAPI) -> int:
+    """The most sendMessage calls in any `WINDOW` seconds."""
     times = sorted(call.at for call in fake.calls("sendMessage"))
     most, first = 0, 0
     for last, at in enumerate(times):
-        while at - times[first] >= 1.0:
+        while at - times[first] >= WINDOW:
             first += 1
         most = max(most, last - first + 1)
     return most
@@ -114,4 +116,5 @@ async def test_two_workers_answer_everyone_once_in_order_and_fire_each_checkin_o
         assert set(counts.values()) == {1}, "each check-in fires once, whichever worker sees it due"
     finally:
         brug.stop()
-    assert busiest_second(fake) <= OVERALL_PER_SECOND + 1, "one sender keeps Telegram's overall limit"
+    limit = OVERALL_PER_SECOND * (1 + WINDOW)
+    assert busiest_window(fake) <= limit, "one sender keeps Telegram's overall limit (two would double it)"
