@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,17 +19,11 @@ from pathlib import Path
 import httpx
 
 from tests.constants import SECRET_KEY, TOKEN
+from tests.processes import free_port
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 WEBHOOK_SECRET = "load-benchmark-secret"  # noqa: S105  for a fake server on loopback
 POLL_TIMEOUT = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
