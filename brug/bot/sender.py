@@ -36,6 +36,8 @@ BATCH = 30
 # Calls under way at once. A process killed hard may send these again (Telegram said ok, the row was not
 # yet marked sent), so this bounds the repeats per crash; at ~100 ms a call it still allows 80 a second.
 IN_FLIGHT = 8
+# A worker that does not send asks for the lead this often (and when it has queued something itself).
+FOLLOWER_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -221,8 +223,10 @@ class OutboxSender:
             while not self._finishing:
                 self._wakeup.clear()
                 await self._wait_for_pause()
+                leading = False
                 try:
-                    if await asyncio.to_thread(self._leadership.held):
+                    leading = await asyncio.to_thread(self._leadership.held)
+                    if leading:
                         chats = await asyncio.to_thread(due_jobs, self._engine, utcnow())
                         if chats:
                             await asyncio.gather(*(self._send_chat(jobs) for jobs in chats))
@@ -230,7 +234,8 @@ class OutboxSender:
                 except Exception as exc:
                     log_failure(log, "outbox unavailable; trying again", exc)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._tick)
+                    wait = self._tick if leading else FOLLOWER_WAIT
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
         finally:
             self._leadership.release()
 
