@@ -6,13 +6,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from brug.bot import sender
 from brug.bot.runtime import BotRuntime
 from brug.core.db import session_scope
 from brug.core.models import CheckinSchedule, OutboxItem, User
 from brug.core.outbox import enqueue_message
+from brug.core.settings import Settings
+from tests.bot.conftest import started
 from tests.bot.conversation import engine_replies, texts
+from tests.constants import TOKEN
 from tests.fake_bot_api import Call, FakeBotAPI
 
 CHAT, OTHER_CHAT = 6660001, 6660002
@@ -128,3 +133,32 @@ async def test_a_block_drops_what_waits_for_the_chat_and_stops_check_ins(
     await fake_telegram.await_for(lambda: texts(fake_telegram, CHAT)[1:], what="the answer after unblocking")
     with Session(runtime.engine) as session:
         assert session.exec(select(User)).one().blocked_at is None, "writing again lifts the mark"
+
+
+async def test_a_timeout_is_retried_and_the_chat_keeps_its_order(
+    bot_settings: Settings, fake_telegram: FakeBotAPI
+) -> None:
+    """A call that times out may still have reached Telegram: it is sent again (at least once), and the
+    chat's next message waits for it."""
+    impatient = ExtBot(
+        token=TOKEN,
+        base_url=bot_settings.telegram_api_url,
+        request=HTTPXRequest(read_timeout=0.3),
+        rate_limiter=AIORateLimiter(max_retries=0),
+    )
+    fake_telegram.set_delay("sendMessage", 1.0)
+    async with started(bot_settings, bot=impatient) as runtime:
+        fake_telegram.push_text(CHAT, "/help")
+        fake_telegram.push_text(CHAT, "/privacy")
+        await fake_telegram.await_for(lambda: sends(fake_telegram, CHAT), what="the first, slow send")
+        fake_telegram.set_delay("sendMessage", 0.0)
+        (help_text,) = engine_replies("en", "help")
+        (privacy,) = engine_replies("en", "privacy")
+        await fake_telegram.await_for(lambda: privacy in texts(fake_telegram, CHAT), what="the second reply")
+        shown = texts(fake_telegram, CHAT)
+        assert shown[-1] == privacy and len(shown) >= 3 and set(shown[:-1]) == {help_text}, (
+            "the timed-out reply again, then the next one"
+        )
+        rows = outbox(runtime.engine)
+    assert [row.status for row in rows] == ["sent", "sent"]
+    assert rows[0].attempts >= 2 and "TimedOut" in str(rows[0].last_error)
