@@ -159,6 +159,10 @@ async def test_a_timeout_is_retried_and_the_chat_keeps_its_order(
         assert shown[-1] == privacy and len(shown) >= 3 and set(shown[:-1]) == {help_text}, (
             "the timed-out reply again, then the next one"
         )
+        # The fake shows a message on arrival; the row is marked sent once the answer is back.
+        await fake_telegram.await_for(
+            lambda: [row.status for row in outbox(runtime.engine)] == ["sent", "sent"],
+            what="both marked sent",
+        )
         rows = outbox(runtime.engine)
-    assert [row.status for row in rows] == ["sent", "sent"]
     assert rows[0].attempts >= 2 and "TimedOut" in str(rows[0].last_error)
