@@ -31,9 +31,12 @@ PEOPLE = int(os.environ.get("BRUG_TEST_PEOPLE", "1000"))
 FIRST_CHAT = 3_000_000
 COMMANDS = ["/start", "/help"]
 # Telegram's overall limit, which python-telegram-bot's AIORateLimiter keeps: a leaky bucket of 30 that
-# drains at 30 a second, so any window of `WINDOW` seconds holds at most 30 + 30 × WINDOW sends.
+# drains at 30 a second, so any `WINDOW` seconds of the limiter's grants hold at most 30 + 30 × WINDOW sends.
+# The fake sees a call when it arrives, up to `JITTER` seconds after its grant on a loaded machine, so the
+# calls it sees in `WINDOW` seconds were granted within `WINDOW + JITTER`. Two senders would double the count.
 OVERALL_PER_SECOND = 30
 WINDOW = 5.0
+JITTER = 1.0
 CHECKIN = "Time for a short check-in."
 
 
@@ -116,5 +119,5 @@ async def test_two_workers_answer_everyone_once_in_order_and_fire_each_checkin_o
         assert set(counts.values()) == {1}, "each check-in fires once, whichever worker sees it due"
     finally:
         brug.stop()
-    limit = OVERALL_PER_SECOND * (1 + WINDOW)
+    limit = OVERALL_PER_SECOND * (1 + WINDOW + JITTER)
     assert busiest_window(fake) <= limit, "one sender keeps Telegram's overall limit (two would double it)"
