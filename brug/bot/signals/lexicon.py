@@ -6,7 +6,9 @@ Pattern syntax (see lexicons/README.md):
 - `(a|b|c)` stands for each alternative in turn ("(want|wish) to die"); an empty alternative makes the
   group optional ("(really|) want");
 - `{name}` stands for the named word list `name` under `terms:` ("{want} .. {die}");
-- ` .. ` separates slots that must appear in this order with at most `MAX_GAP` words between them.
+- ` .. ` separates slots that must appear in this order with at most `MAX_GAP` words between them;
+- ` ... ` separates slots that must appear in this order anywhere in the same message, for cues that are
+  weak alone and strong together ("{means} ... {tonight}").
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ CATEGORIES: Final = (
 )
 LANGUAGES: Final = ("ti", "ar", "fa_AF", "nl", "en")
 MAX_GAP: Final = 3
+FAR: Final = 1 << 20
 MAX_ALTERNATIVES: Final = 20_000
 SPLIT_ABOVE: Final = 128
 _GAP: Final = " .. "
+_FAR_GAP: Final = " ... "
 _WILDCARD: Final = "*"
 _TERM: Final = re.compile(r"\{([a-z_0-9]+)\}")
 _SPECIAL: Final = re.compile(r"[()|]")
@@ -202,12 +206,14 @@ def parse_pattern(
 ) -> Pattern:
     """Turn one lexicon line into a pattern; raises `ValueError` with the reason when it is malformed."""
     text = substitute_terms(source, terms or {})
-    chunks = text.split(_GAP)
-    if any(not chunk.strip() or ".." in chunk for chunk in chunks):
-        raise ValueError(f"'..' needs a space and words on both sides: {source!r}")
-    slots = tuple(
-        slot for index, chunk in enumerate(chunks) for slot in _parse_slot(chunk, MAX_GAP if index else 0)
-    )
+    chunks = [
+        (chunk, (FAR if far_index else 0) if index == 0 else MAX_GAP)
+        for far_index, far in enumerate(text.split(_FAR_GAP))
+        for index, chunk in enumerate(far.split(_GAP))
+    ]
+    if any(not chunk.strip() or ".." in chunk for chunk, _ in chunks):
+        raise ValueError(f"'..' and '...' need a space and words on both sides: {source!r}")
+    slots = tuple(slot for chunk, max_gap in chunks for slot in _parse_slot(chunk, max_gap))
     return Pattern(language=language, category=category, source=source, slots=slots, exception=exception)
 
 

@@ -74,7 +74,9 @@ def test_unexpected_keys_and_non_text_entries_fail(tmp_path: Path) -> None:
         ("'ki*ll myself'", "only at the start or end of a word"),
         ("'(want|wish to die'", "unbalanced"),
         ("'{nothing} to live for'", "unknown term"),
-        ("'want .. '", "'..' needs a space and words on both sides"),
+        ("'want .. '", "'..' and '...' need a space and words on both sides"),
+        ("'pills ... '", "'..' and '...' need a space and words on both sides"),
+        ("'pills .... tonight'", "'..' and '...' need a space and words on both sides"),
         ("'!!!'", "nothing left after normalisation"),
         ("'x*'", "at least two letters"),
     ],
@@ -118,6 +120,14 @@ def test_a_gap_allows_up_to_three_words_in_order(tmp_path: Path) -> None:
     assert _categories(matcher, "i want so much to die") == {"crisis"}
     assert _categories(matcher, "i want to go and see him die") == set()
     assert _categories(matcher, "die, i want") == set()
+
+
+def test_a_far_gap_allows_any_distance_in_order_within_the_message(tmp_path: Path) -> None:
+    matcher = _matcher(tmp_path, "  crisis: ['(pills|rope) ... tonight .. (end|goodbye)']")
+    assert _categories(matcher, "i have the pills. it is all too much, so tonight i end it") == {"crisis"}
+    assert _categories(matcher, "rope in my room, tonight goodbye") == {"crisis"}
+    assert _categories(matcher, "tonight i end it, i have pills") == set()
+    assert _categories(matcher, "pills for my head; tonight i go to sleep early and end the day") == set()
 
 
 def test_terms_stand_for_their_list(tmp_path: Path) -> None:
