@@ -33,7 +33,8 @@ NOTE = (
     "Brug's outbox rows, created to sent. Relay: the key person's reply posted to the JSON API until it "
     "reaches the chat. CPU and peak RSS: the bot's processes only; harness: the load generator and the "
     "fake Bot API. Load avg: the machine's 1-minute load at the end of the run (other work shares it). "
-    "brug-unthrottled: Brug without the 30 messages/s it keeps to for Telegram."
+    "brug-unthrottled: Brug without the 30 messages/s it keeps to for Telegram. echo-limited: the echo bot "
+    "with PTB's AIORateLimiter, keeping the same 30 messages/s."
 )
 
 
@@ -55,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         default="brug,brug-unthrottled",
         help="Brug variants: brug (as shipped), brug-unthrottled (no 30 messages/s limit)",
     )
+    parser.add_argument(
+        "--baselines",
+        default="echo,echo-limited",
+        help="echo (bare, the issue's baseline), echo-limited (the same bot keeping 30 messages/s)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="webhook mode: server worker processes")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for one reply")
     parser.add_argument(
@@ -68,15 +74,19 @@ def _parser() -> argparse.ArgumentParser:
         help="where py-spy writes (megabytes: kept out of the repository)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the bots' logs and databases here")
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="keep the bots' logs and SQLite databases here"
+    )
     return parser
 
 
-def configurations(modes: list[str], variants: list[str], databases: list[str], workers: int) -> list[Config]:
+def configurations(
+    modes: list[str], variants: list[str], databases: list[str], workers: int, baselines: list[str]
+) -> list[Config]:
     configs = []
     for mode in modes:
         count = workers if mode == "webhook" else 1
-        configs.append(Config("echo", mode, "-", count))
+        configs += [Config(baseline, mode, "-", count) for baseline in baselines]
         configs += [Config(bot, mode, database, count) for bot in variants for database in databases]
     return configs
 
@@ -85,7 +95,7 @@ async def _run_all(
     args: argparse.Namespace, configs: list[Config], workdir: Path
 ) -> tuple[list[Result], Result | None]:
     """Every configuration; then, with --profile, one more Brug run under py-spy (not in the comparison)."""
-    databases = Databases(workdir, args.database_url)
+    databases = Databases(workdir, args.database_url, keep=args.keep is not None)
     try:
         comparison = [] if args.profile_only else configs
         results = [await _run_one(args, config, databases, workdir, None) for config in comparison]
@@ -138,7 +148,8 @@ def main() -> int:
         print("postgres: set TEST_DATABASE_URL or pass --database-url", file=sys.stderr)
         return 2
     variants = [v.strip() for v in args.brug.split(",") if v.strip()]
-    configs = configurations(modes, variants, databases, args.workers)
+    baselines = [b.strip() for b in args.baselines.split(",") if b.strip()]
+    configs = configurations(modes, variants, databases, args.workers, baselines)
     with tempfile.TemporaryDirectory(prefix="brug-load-") as directory:
         workdir = args.keep or Path(directory)
         workdir.mkdir(parents=True, exist_ok=True)

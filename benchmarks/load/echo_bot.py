@@ -6,7 +6,9 @@
 It echoes every text and answers every button press (answerCallbackQuery, then a message), without a
 database. Settings come from the environment, like `brug run`'s: TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL
 (the token is appended), TELEGRAM_POLL_TIMEOUT, and in webhook mode ECHO_WEBHOOK_URL and
-ECHO_WEBHOOK_SECRET. Webhook mode is PTB's documented custom-webhook pattern (Starlette under uvicorn,
+ECHO_WEBHOOK_SECRET. With ECHO_RATE_LIMITED=1 it keeps Telegram's overall limit with PTB's own
+`AIORateLimiter`, as Brug does: the baseline for what any bot that respects the limit can reach.
+Webhook mode is PTB's documented custom-webhook pattern (Starlette under uvicorn,
 `application.update_queue.put`), so it is served as Brug's webhook is.
 """
 
@@ -25,7 +27,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+)
 from telegram.ext import filters as ptb_filters
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  a header name
@@ -50,8 +59,11 @@ EchoApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 def build_application(*, webhook: bool) -> EchoApplication:
-    builder = ApplicationBuilder().token(os.environ["TELEGRAM_BOT_TOKEN"])
+    # Any: the builder's generic types change with the rate limiter, which only matters to the type checker.
+    builder: Any = ApplicationBuilder().token(os.environ["TELEGRAM_BOT_TOKEN"])
     builder = builder.base_url(os.environ["TELEGRAM_API_URL"])
+    if os.environ.get("ECHO_RATE_LIMITED") == "1":
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     application: EchoApplication = (builder.updater(None) if webhook else builder).build()
     application.add_handler(MessageHandler(ptb_filters.TEXT, echo))
     application.add_handler(CallbackQueryHandler(pressed))

@@ -61,12 +61,14 @@ def brug_launch(
     return Launch("brug", command, env, port, "/healthz")
 
 
-def echo_launch(mode: str, fake_url: str, workers: int = 1) -> Launch:
+def echo_launch(mode: str, fake_url: str, workers: int = 1, *, limited: bool = False) -> Launch:
+    """The bare echo bot; limited: keeping Telegram's 30 messages/s as Brug does."""
     port = free_port()
     env = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": fake_url,
         "TELEGRAM_POLL_TIMEOUT": str(POLL_TIMEOUT),
+        "ECHO_RATE_LIMITED": "1" if limited else "0",
     }
     command = [sys.executable, "-m", "benchmarks.load.echo_bot", mode]
     if mode == "webhook":

@@ -12,9 +12,9 @@ from pathlib import Path
 from benchmarks.load.run import Result
 
 
-def ratios(results: Sequence[Result]) -> list[tuple[str, float, float]]:
-    """Each Brug configuration against the echo bot in its mode: (label, throughput ratio, p99 ratio)."""
-    echo = {r.config.mode: r for r in results if r.config.bot == "echo"}
+def ratios(results: Sequence[Result], baseline: str = "echo") -> list[tuple[str, float, float]]:
+    """Each Brug configuration against the baseline bot in its mode: (label, throughput ratio, p99 ratio)."""
+    echo = {r.config.mode: r for r in results if r.config.bot == baseline}
     rows = []
     for result in results:
         base = echo.get(result.config.mode)
@@ -58,6 +58,16 @@ def markdown(results: Sequence[Result], profiled: Result | None, note: str) -> s
         "| --- | --- | --- |",
     ]
     lines += [f"| {label} | {t:.2f} | {p:.1f} |" for label, t, p in ratios(results)]
+    limited = ratios(results, "echo-limited")
+    if limited:
+        lines += [
+            "",
+            "Against the same echo bot keeping Telegram's 30 messages/s (PTB's AIORateLimiter), like Brug:",
+            "",
+            "| Brug configuration | throughput ÷ echo-limited | p99 ÷ echo-limited |",
+            "| --- | --- | --- |",
+        ]
+        lines += [f"| {label} | {t:.2f} | {p:.1f} |" for label, t, p in limited]
     if profiled is not None:
         lines += [
             "",
@@ -76,7 +86,12 @@ def plot(results: Sequence[Result], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = [r.config.label for r in results]
-    palette = {"brug": "tab:blue", "brug-unthrottled": "lightskyblue", "echo": "tab:gray"}
+    palette = {
+        "brug": "tab:blue",
+        "brug-unthrottled": "lightskyblue",
+        "echo": "tab:gray",
+        "echo-limited": "silver",
+    }
     colours = [palette.get(r.config.bot, "tab:gray") for r in results]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.barh(labels, [r.throughput for r in results], color=colours)
@@ -88,7 +103,8 @@ def plot(results: Sequence[Result], path: Path) -> None:
         axis.invert_yaxis()
         axis.grid(axis="x", alpha=0.3)
     figure.suptitle(
-        f"{results[0].users} users: Brug (dark blue; light: no 30 msgs/s limit) vs bare PTB echo bot (grey)"
+        f"{results[0].users} users: Brug (dark blue; light: no 30 msgs/s limit) "
+        "vs bare PTB echo bot (grey; light: 30 msgs/s)"
     )
     figure.tight_layout()
     figure.savefig(path, dpi=80)
@@ -102,6 +118,7 @@ def write(results: Sequence[Result], profiled: Result | None, directory: Path, n
         "note": note,
         "results": [r.as_json() for r in results],
         "ratios": ratios(results),
+        "ratios_limited": ratios(results, "echo-limited"),
         "profiled": profiled.as_json() if profiled else None,
     }
     (directory / "load.json").write_text(

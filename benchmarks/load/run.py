@@ -33,7 +33,7 @@ WEBHOOK_CONNECTIONS = 40
 
 @dataclass(frozen=True)
 class Config:
-    bot: str  # "brug", "brug-unthrottled" (no 30 messages/s limit) or "echo"
+    bot: str  # "brug", "brug-unthrottled" (no 30 messages/s limit), "echo" or "echo-limited" (30/s)
     mode: str  # "polling" or "webhook"
     database: str  # "sqlite", "postgres", or "-" for the echo bot
     workers: int = 1
@@ -93,10 +93,12 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
 
 
 class Databases:
-    """A fresh, migrated database per Brug run: a SQLite file, or a PostgreSQL database from a template."""
+    """A fresh, migrated database per Brug run: a SQLite file, or a PostgreSQL database from a template.
+    With `keep`, SQLite files stay in `workdir` for a look afterwards (PostgreSQL ones are dropped)."""
 
-    def __init__(self, workdir: Path, postgres_url: str | None) -> None:
+    def __init__(self, workdir: Path, postgres_url: str | None, *, keep: bool = False) -> None:
         self._workdir = workdir
+        self._keep = keep
         self._postgres_url = postgres_url
         self._sqlite: SqliteDatabases | None = None
         self._postgres: PostgresDatabases | None = None
@@ -109,7 +111,8 @@ class Databases:
             try:
                 yield self._sqlite.create(directory)
             finally:
-                shutil.rmtree(directory, ignore_errors=True)
+                if not self._keep:
+                    shutil.rmtree(directory, ignore_errors=True)
             return
         if self._postgres_url is None:
             raise SystemExit("postgres: set TEST_DATABASE_URL or pass --database-url")
@@ -190,8 +193,8 @@ async def measure(
 
 
 def _launch(config: Config, fake_url: str, database_url: URL | None) -> Launch:
-    if config.bot == "echo":
-        return echo_launch(config.mode, fake_url, config.workers)
+    if not config.is_brug:
+        return echo_launch(config.mode, fake_url, config.workers, limited=config.bot == "echo-limited")
     assert database_url is not None
     add_key_person(database_url)
     url = database_url.render_as_string(hide_password=False)
