@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 INBOX_CHUNK = 20
 # At a stop, how long the sends under way may take to finish before they are cancelled.
 FINISH_SENDS_SECONDS = 5.0
+# A timer job that stopped for want of room in the outbox (a broadcast of check-ins) runs again this soon.
+TIMER_AGAIN_SOON = 1.0
 
 
 def build_bot(settings: Settings) -> ExtBot[int]:
@@ -180,6 +182,10 @@ class BotRuntime:
     def _handle(self, inbox_id: int) -> bool:
         return handler.handle(self.engine, inbox_id, retention_days=self.settings.brug_retention_days)
 
+    def _fire_checkins(self) -> tuple[int, bool]:
+        fired = fire_all_due(self.engine, utcnow())
+        return fired.count, fired.waiting
+
     def _purge(self) -> int:
         report = run_purge(self.engine, utcnow(), self.settings.brug_retention_days)
         log.info("retention (%s days): %s", self.settings.brug_retention_days, report)
@@ -188,14 +194,14 @@ class BotRuntime:
     async def _run_timers(self) -> None:
         """Check-ins, case notices and the daily purge (first at start), each on its own interval; a failure
         of one does not stop the others."""
-        jobs: list[tuple[float, Callable[[], int], str]] = [
-            (self.checkin_interval, lambda: fire_all_due(self.engine, utcnow()), "check-in schedules"),
+        jobs: list[tuple[float, Callable[[], tuple[int, bool]], str]] = [
+            (self.checkin_interval, self._fire_checkins, "check-in schedules"),
             (
                 self.escalation_interval,
-                lambda: notify_key_persons(self.engine, self.rules, utcnow()),
+                lambda: (notify_key_persons(self.engine, self.rules, utcnow()), False),
                 "case notices",
             ),
-            (self.purge_interval, self._purge, "retention purge"),
+            (self.purge_interval, lambda: (self._purge(), False), "retention purge"),
         ]
         loop = asyncio.get_running_loop()
         due = [loop.time()] * len(jobs)
@@ -203,12 +209,14 @@ class BotRuntime:
             for index, (interval, job, what) in enumerate(jobs):
                 if loop.time() < due[index]:
                     continue
+                again_soon = False
                 try:
-                    if await asyncio.to_thread(job):
+                    queued, again_soon = await asyncio.to_thread(job)
+                    if queued:
                         self.sender.wake()
                 except Exception as exc:
                     log_failure(log, f"{what} unavailable; trying again", exc)
-                due[index] = loop.time() + interval
+                due[index] = loop.time() + (TIMER_AGAIN_SOON if again_soon else interval)
             await asyncio.sleep(max(0.0, min(due) - loop.time()))
 
     async def _handle_inbox(self) -> None:
