@@ -224,24 +224,36 @@ def _occurs(padded: str, spans: list[list[_Span]], gaps: Sequence[int]) -> bool:
 
 
 def _occurrences(padded: str, spans: list[list[_Span]], gaps: Sequence[int]) -> Iterator[_Span]:
-    """Every occurrence of the slots (or parts) in order, each within its gap of the one before, in the
-    order of where the first slot was found; computed on demand."""
+    """One occurrence per place the first slot was found, where the other slots (or parts) follow in order,
+    each within its gap of the one before; in the order of the first slot; computed on demand."""
     for slot in spans:
         if not slot:
             return
         slot.sort()
     for first in spans[0]:
-        current = first
-        for index in range(1, len(spans)):
-            max_gap = gaps[index]
-            for candidate in spans[index]:
-                if _gap(padded, current, candidate) <= max_gap:
-                    current = candidate
-                    break
-            else:
-                break
-        else:
-            yield (first[0], current[1], first[2], current[3])
+        last = _rest(padded, spans, gaps, 1, first)
+        if last is not None:
+            yield (first[0], last[1], first[2], last[3])
+
+
+def _rest(
+    padded: str, spans: list[list[_Span]], gaps: Sequence[int], index: int, current: _Span
+) -> _Span | None:
+    """The span of the last slot of a chain from slot `index` on that follows `current`, or None.
+
+    Each candidate within the gap is tried in turn, not only the nearest: "a .. b .. c" occurs in
+    "a b x b x x x c" through the second b, and a short alternative ("ma") must not hide a longer one
+    ("ma ra") that the next slot needs.
+    """
+    if index == len(spans):
+        return current
+    max_gap = gaps[index]
+    for candidate in spans[index]:
+        if _gap(padded, current, candidate) <= max_gap:
+            found = _rest(padded, spans, gaps, index + 1, candidate)
+            if found is not None:
+                return found
+    return None
 
 
 def _gap(padded: str, before: _Span, after: _Span) -> int:

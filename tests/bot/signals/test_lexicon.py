@@ -122,6 +122,20 @@ def test_a_gap_allows_up_to_three_words_in_order(tmp_path: Path) -> None:
     assert _categories(matcher, "die, i want") == set()
 
 
+def test_a_chain_of_gaps_tries_every_candidate_not_only_the_nearest(tmp_path: Path) -> None:
+    matcher = _matcher(tmp_path, "  crisis: ['a .. b .. c']")
+    assert _categories(matcher, "a b x b x x x c") == {"crisis"}, "through the second b"
+    assert _categories(matcher, "a b x x x x b c") == set(), "no b within three words of both"
+
+
+def test_a_short_alternative_does_not_hide_a_longer_one_the_next_slot_needs(tmp_path: Path) -> None:
+    many = "|".join(f"w{n}" for n in range(200))  # enough alternatives to split the slot into adjacent parts
+    matcher = _matcher(tmp_path, f"  crisis: ['kay .. (ma ra|ma) (mebari|{many})']")
+    assert _categories(matcher, "kay ma ra mebari") == {"crisis"}
+    assert _categories(matcher, "kay ma mebari") == {"crisis"}
+    assert _categories(matcher, "kay ma ra w7") == {"crisis"}
+
+
 def test_a_far_gap_allows_any_distance_in_order_within_the_message(tmp_path: Path) -> None:
     matcher = _matcher(tmp_path, "  crisis: ['(pills|rope) ... tonight .. (end|goodbye)']")
     assert _categories(matcher, "i have the pills. it is all too much, so tonight i end it") == {"crisis"}
