@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import reduce
 from itertools import chain
 from operator import itemgetter, or_
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
 
 import ahocorasick  # type: ignore[import-not-found, unused-ignore]
 
@@ -19,6 +19,7 @@ _Use = tuple[int, int, int, int, bool, bool]
 # Where a part, alternative or slot was found in the padded message: start, end, open start, open end.
 # Open edges run on into the rest of their word. Plain tuples: this is the hot path.
 _Span = tuple[int, int, bool, bool]
+_T = TypeVar("_T")
 # An automaton value is (key length, one-key patterns it completes, slot bits it fills, uses by pattern);
 # a hit is (end, value).
 _VALUE: Final = itemgetter(1)
@@ -43,17 +44,26 @@ class Matcher:
     """
 
     def __init__(self, lexicons: Iterable[Lexicon]) -> None:
-        self._patterns: tuple[Pattern, ...] = tuple(p for lexicon in lexicons for p in lexicon.patterns)
-        self._slots = _SlotBits(self._patterns)
-        self._gaps = tuple(pattern.gaps for pattern in self._patterns)
-        self._kinds = tuple((p.language, p.category) for p in self._patterns)
-        self._exceptions = frozenset(index for index, p in enumerate(self._patterns) if p.exception)
-        self._automaton: Any = self._build(self._patterns, self._slots)
+        patterns = tuple(p for lexicon in lexicons for p in lexicon.patterns)
+        slots = _SlotBits(patterns)
+        self._automaton: Any = self._build(patterns, slots)
+        slots.forget_offsets()
+        self._slots = slots
+        # Only what matching needs of each pattern is kept: the parsed Pattern objects (every alternative
+        # of every slot, as Part objects) are many megabytes that the automaton already holds as keys.
+        self._gaps = tuple(pattern.gaps for pattern in patterns)
+        self._kinds = tuple((p.language, p.category) for p in patterns)
+        self._sources = tuple(p.source for p in patterns)
+        self._exceptions = frozenset(index for index, p in enumerate(patterns) if p.exception)
 
     @staticmethod
     def _build(patterns: tuple[Pattern, ...], slots: _SlotBits) -> Any:
         """Map each key to its length, the one-key patterns it completes, the slots it fills (as bits) and
-        its uses in patterns of several keys."""
+        its uses in patterns of several keys.
+
+        Many keys have equal values (the alternatives of one slot), so every value and each of its parts
+        is built once and shared (`_Shared`): the same automaton in a fraction of the memory.
+        """
         whole: dict[str, list[int]] = defaultdict(list)
         users: dict[str, dict[int, list[_Use]]] = defaultdict(dict)
         for p_index, pattern in enumerate(patterns):
@@ -63,16 +73,19 @@ class Matcher:
                 continue
             for s_index, slot in enumerate(pattern.slots):
                 for a_index, alternative in enumerate(slot.alternatives):
+                    size = len(alternative)
                     for part_index, part in enumerate(alternative):
-                        use = (s_index, a_index, part_index, len(alternative), part.open_start, part.open_end)
+                        # A part that is a whole alternative is used by its slot alone; which alternative
+                        # it was matters only to reassemble the parts of a split one.
+                        where = (a_index, part_index) if size > 1 else (0, 0)
+                        use = (s_index, *where, size, part.open_start, part.open_end)
                         users[part.key].setdefault(p_index, []).append(use)
-        shared: dict[int, int] = {}
+        shared = _Shared()
         automaton = ahocorasick.Automaton()
         for key in whole.keys() | users.keys():
-            uses = {p_index: tuple(found) for p_index, found in users.get(key, {}).items()}
-            mask = slots.mask(uses)
-            value = (len(key), tuple(whole.get(key, ())), shared.setdefault(mask, mask), uses)
-            automaton.add_word(key, value)
+            uses = shared.uses(users.get(key, {}))
+            value = (len(key), shared(tuple(whole.get(key, ()))), shared(slots.mask(uses)), uses)
+            automaton.add_word(key, shared.value(value))
         automaton.make_automaton()
         return automaton
 
@@ -131,27 +144,49 @@ class Matcher:
 
     def _matches(self, padded: str, occurrences: dict[int, Iterable[_Span]]) -> list[Match]:
         """One match per pattern: its first occurrence that no exception of its category overlaps."""
-        patterns = self._patterns
+        kinds, exceptions = self._kinds, self._exceptions
         blocked = [
-            (patterns[p_index].category, *_trim(padded, span))
+            (kinds[p_index][1], *_trim(padded, span))
             for p_index, spans in occurrences.items()
-            if patterns[p_index].exception
+            if p_index in exceptions
             for span in spans
         ]
         matches = []
         for p_index, spans in occurrences.items():
-            pattern = patterns[p_index]
-            if pattern.exception:
+            if p_index in exceptions:
                 continue
+            language, category = kinds[p_index]
             for span in spans:
                 start, end = _trim(padded, span)
-                if not blocked or not _cancelled(pattern.category, start, end, blocked):
+                if not blocked or not _cancelled(category, start, end, blocked):
                     # Offsets in `normalised`, which is `padded` without its first space.
-                    matches.append(
-                        Match(pattern.language, pattern.category, start - 1, end - 1, pattern.source)
-                    )
+                    matches.append(Match(language, category, start - 1, end - 1, self._sources[p_index]))
                     break
         return matches
+
+
+class _Shared:
+    """One object per distinct immutable value: equal values built for different keys become one."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, value: _T) -> _T:
+        return self._seen.setdefault(value, value)  # type: ignore[no-any-return]
+
+    def uses(self, by_pattern: dict[int, list[_Use]]) -> dict[int, tuple[_Use, ...]]:
+        """A key's uses by pattern; keys used the same way share one (never modified) dict."""
+        items = tuple((p_index, self(tuple(map(self, found)))) for p_index, found in by_pattern.items())
+        marker = ("uses", items)  # starts with a string: never equal to a value shared by __call__
+        found = self._seen.get(marker)
+        if found is None:
+            found = self._seen[marker] = dict(items)
+        return found
+
+    def value(self, value: tuple[int, tuple[int, ...], int, dict[int, tuple[_Use, ...]]]) -> Any:
+        """An automaton value; its dict of uses is already shared, so its identity stands for its content."""
+        length, whole, mask, uses = value
+        return self._seen.setdefault(("value", length, whole, mask, id(uses)), value)
 
 
 class _SlotBits:
@@ -177,6 +212,10 @@ class _SlotBits:
             self._guards |= 1 << offset
             self._pattern_at_guard[offset] = p_index
             offset += 1
+
+    def forget_offsets(self) -> None:
+        """Drop what only `mask` needs, once the automaton is built."""
+        self._offsets = {}
 
     def mask(self, uses: dict[int, tuple[_Use, ...]]) -> int:
         """The bits of the slots these uses (by pattern) fill."""
