@@ -26,6 +26,7 @@ from brug.core.models import (
     StaffSession,
     User,
 )
+from brug.core.passwords import DUMMY_HASH, ONE_AT_A_TIME
 
 SESSION_LIFETIME = timedelta(hours=12)
 SETUP_LIFETIME = timedelta(hours=24)
@@ -38,7 +39,7 @@ FORGET_FAILURES_AFTER = timedelta(days=1)
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so that both cases take as long.
-_DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
+_DUMMY_HASH = DUMMY_HASH
 
 
 class LoginFailed(Exception):
@@ -103,7 +104,8 @@ def _wait_after(failure: LoginFailure | None, now: datetime) -> int:
 def _password_ok(person: KeyPerson | None, password: str) -> bool:
     stored = person.password_hash if person and person.active and person.password_hash else None
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        with ONE_AT_A_TIME:
+            return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

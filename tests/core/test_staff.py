@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
-from brug.core import keypersons, staff
+from brug.core import keypersons, passwords, staff
 from brug.core.db import session_scope
 from brug.core.keypersons import create_key_person
 from brug.core.models import Invite, KeyPerson, LoginFailure, Role, SetupToken, StaffSession, User
@@ -492,3 +492,9 @@ def test_an_inactive_key_person_cannot_link_telegram(db: Engine) -> None:
         person.active = False
         assert link_telegram(session, code, 77, T0) is None
         assert person.telegram_chat_id is None
+
+
+def test_the_dummy_hash_has_the_parameters_of_real_hashes() -> None:
+    """An unknown username must cost as long as a known one: the dummy hash is checked with the same work."""
+    assert not PasswordHasher().check_needs_rehash(passwords.DUMMY_HASH)
+    assert PasswordHasher().verify(passwords.DUMMY_HASH, "not-a-password-of-anyone")

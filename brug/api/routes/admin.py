@@ -46,6 +46,7 @@ from brug.core.models import (
     Severity,
     StaffSession,
 )
+from brug.core.passwords import ONE_AT_A_TIME
 from brug.core.settings import Settings
 from brug.core.staff import LINK_CODE_LIFETIME, active_key_persons, new_invite, new_link_code
 
@@ -291,7 +292,8 @@ def change_password(
         error = "The two new passwords are not the same."
     if error:
         return _account(request, staff, session, settings, now, error=error, status_code=422)
-    person.password_hash = _hasher.hash(new_password)
+    with ONE_AT_A_TIME:
+        person.password_hash = _hasher.hash(new_password)
     session.add(person)
     # Whoever else was logged in as this person (a lost phone, a shared computer) is logged out.
     session.exec(
@@ -308,7 +310,8 @@ def _password_matches(person: KeyPerson, password: str) -> bool:
     if not person.password_hash:
         return False
     try:
-        return _hasher.verify(person.password_hash, password)
+        with ONE_AT_A_TIME:
+            return _hasher.verify(person.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
