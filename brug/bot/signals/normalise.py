@@ -30,6 +30,9 @@ _ARABIC_FOLDS: Final = {
 }
 # Tigrinya keeps ሐ/ሀ and ዐ/አ apart; only these two series are spelling variants of one sound.
 _ETHIOPIC_SERIES_FOLDS: Final = ((0x1220, 0x1230, 8), (0x1340, 0x1338, 7))
+# Phone keyboards made for Amharic often lack ቐ and ኸ, and people type አ for ኣ: the same words come written
+# both ways, so these four letters are read as their keyboard stand-ins.
+_ETHIOPIC_KEYBOARD_FOLDS: Final = {"ኣ": "አ", "ቕ": "ቅ", "ቐ": "ቀ", "ኽ": "ክ"}
 _REMOVED: Final = "\u0640\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 _APOSTROPHES: Final = "'’‘ʼ´`"
 
@@ -63,6 +66,7 @@ def _table() -> dict[int, str | None]:
         table.update((base + i, str(i)) for i in range(digits))
     for source, target, count in _ETHIOPIC_SERIES_FOLDS:
         table.update((source + i, chr(target + i)) for i in range(count))
+    table.update((ord(k), v) for k, v in _ETHIOPIC_KEYBOARD_FOLDS.items())
     return table
 
 
