@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
 from brug.core.languages import LANGUAGES
 from brug.core.models import KeyPerson, Role
-from brug.core.passwords import ONE_AT_A_TIME
+from brug.core.passwords import hash_password
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD_LENGTH = 10
@@ -43,13 +42,8 @@ def create_key_person(
         name=name.strip(),
         languages=languages,
         role=role,
-        password_hash=_hash(password) if password is not None else None,
+        password_hash=hash_password(password) if password is not None else None,
     )
     session.add(person)
     session.flush()
     return person
-
-
-def _hash(password: str) -> str:
-    with ONE_AT_A_TIME:
-        return PasswordHasher().hash(password)

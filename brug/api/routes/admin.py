@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
@@ -46,7 +44,7 @@ from brug.core.models import (
     Severity,
     StaffSession,
 )
-from brug.core.passwords import ONE_AT_A_TIME
+from brug.core.passwords import hash_password, password_ok
 from brug.core.settings import Settings
 from brug.core.staff import LINK_CODE_LIFETIME, active_key_persons, new_invite, new_link_code
 
@@ -78,8 +76,6 @@ DONE = {
     "canned_added": "The canned reply is added.",
     "canned_deleted": "The canned reply is deleted.",
 }
-
-_hasher = PasswordHasher()
 
 
 def _coordinator(staff: PageStaffDep) -> Staff:
@@ -284,7 +280,7 @@ def change_password(
     check_csrf(staff, csrf_token)
     person = staff.person
     error = None
-    if not _password_matches(person, old_password):
+    if not password_ok(person.password_hash, old_password):
         error = "Your current password is not right."
     elif len(new_password) < MIN_PASSWORD_LENGTH:
         error = f"The new password needs at least {MIN_PASSWORD_LENGTH} characters."
@@ -292,8 +288,7 @@ def change_password(
         error = "The two new passwords are not the same."
     if error:
         return _account(request, staff, session, settings, now, error=error, status_code=422)
-    with ONE_AT_A_TIME:
-        person.password_hash = _hasher.hash(new_password)
+    person.password_hash = hash_password(new_password)
     session.add(person)
     # Whoever else was logged in as this person (a lost phone, a shared computer) is logged out.
     session.exec(
@@ -304,16 +299,6 @@ def change_password(
     )
     casework.audit(session, person, "account", None, "password changed", now=now)
     return _go("/account", "password")
-
-
-def _password_matches(person: KeyPerson, password: str) -> bool:
-    if not person.password_hash:
-        return False
-    try:
-        with ONE_AT_A_TIME:
-            return _hasher.verify(person.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 # ---------------------------------------------------------------- people
