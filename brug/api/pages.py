@@ -25,6 +25,7 @@ LABELS = {
     "rejected": "Rejected",
     "asked_for_person": "Asked for a person",
     "crisis_signal": "Crisis signal",
+    "said_yes_when_asked": "Said yes: thinks of ending their life",
     "concern_signals": "Concern signals",
     "checkin": "Check-in",
     "helped": "Helped",

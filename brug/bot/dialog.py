@@ -35,6 +35,8 @@ class Input:
     value: str = ""
     severity: str = "none"
     categories: tuple[str, ...] = ()
+    # Weak cues: ask directly whether the person thinks of ending their life (never set with urgent).
+    ask: bool = False
 
 
 @dataclass(frozen=True)

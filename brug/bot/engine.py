@@ -122,12 +122,36 @@ def _text(state: State, user_input: Input, context: Context, catalogs: Catalogs)
         return Step(state, support.crisis(state, catalogs))
     if context.has_open_case:
         return case_dialog.text(state, user_input, context, catalogs)
+    ask = user_input.ask and _may_ask(state, context)
+    if ask:
+        state = state.with_data(**{support.ASKED_ON: context.today.isoformat() if context.today else None})
     if user_input.severity == "concern":
-        return Step(state, support.concern(state, user_input.categories, context, catalogs))
+        return Step(state, support.concern(state, user_input.categories, context, catalogs, ask=ask))
+    _ = catalogs(state.language).gettext
+    if ask:
+        return Step(state, [support.ask_directly(_(support.MESSAGE_RECEIVED), state, catalogs)])
+    return Step(state, [_fallback(_(_FALLBACK), state, context, catalogs)])
+
+
+def _may_ask(state: State, context: Context) -> bool:
+    """Asking directly once a day is enough: asked again and again, the question loses its weight."""
+    return context.today is None or state.data.get(support.ASKED_ON) != context.today.isoformat()
+
+
+def _fallback(text: str, state: State, context: Context, catalogs: Catalogs) -> Reply:
+    """`text`, the 112/113 lines and the main menu's buttons."""
     _ = catalogs(state.language).gettext
     menu = flow_dialog.show(state, flow_dialog.MAIN_MENU, context, catalogs)
     buttons = menu.outputs[0].buttons if isinstance(menu.outputs[0], Reply) else ()
-    return Step(state, [Reply(f"{_(_FALLBACK)}\n\n{_(support.SAFETY_LINE)}", buttons)])
+    return Reply(f"{text}\n\n{_(support.SAFETY_LINE)}", buttons)
+
+
+def _asked(state: State, yes: bool, context: Context, catalogs: Catalogs) -> Step:
+    """The answer to the direct question: a yes is a crisis, whatever else the person wrote."""
+    if yes:
+        return Step(state, [ButtonAnswer(), *support.crisis(state, catalogs, reason="said_yes_when_asked")])
+    _ = catalogs(state.language).gettext
+    return Step(state, [ButtonAnswer(), _fallback(_(support.ASKED_NO), state, context, catalogs)])
 
 
 def _command(state: State, name: str, context: Context, catalogs: Catalogs) -> Step:
@@ -162,6 +186,8 @@ def _button(state: State, data: str, context: Context, catalogs: Catalogs) -> St
         return _choose_language(state, data.removeprefix(LANGUAGE_BUTTON_PREFIX), context, catalogs)
     if data == support.PERSON_REQUEST:
         return Step(state, [ButtonAnswer(), *support.person_requested(state, context, catalogs)])
+    if data in {support.ASK_YES, support.ASK_NO}:
+        return _asked(state, data == support.ASK_YES, context, catalogs)
     if data in {f"{FORGET_PREFIX}yes", f"{FORGET_PREFIX}no"}:
         return _forget(state, data == f"{FORGET_PREFIX}yes", catalogs)
     if case_dialog.is_leave_button(data):

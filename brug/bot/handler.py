@@ -159,7 +159,7 @@ def _input(payload: dict[str, Any], user: User) -> Input:
     if kind is not InputKind.TEXT:
         return Input(kind, value)
     detection = detect(value, user.language)
-    return Input(kind, value, detection.severity, detection.categories)
+    return Input(kind, value, detection.severity, detection.categories, detection.ask)
 
 
 def _user(session: Session, payload: dict[str, Any], now: datetime) -> User:

@@ -32,7 +32,7 @@ def preview_step(state: dict[str, Any], kind: str, value: str) -> tuple[dict[str
     user_input = Input(_KINDS[kind], value)
     if user_input.kind is InputKind.TEXT:
         found = detect(value, current.language)
-        user_input = Input(InputKind.TEXT, value, found.severity, found.categories)
+        user_input = Input(InputKind.TEXT, value, found.severity, found.categories, found.ask)
     today = local_date(utcnow())
     result = engine.step(current, user_input, translations, Context(today=today))
     messages: list[PreviewMessage] = []

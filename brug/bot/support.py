@@ -11,6 +11,10 @@ from brug.core.casework import PERSON_REQUEST as PERSON_REQUEST  # re-exported: 
 from brug.core.i18n import N_
 
 CONCERNS_BEFORE_A_CASE = 3
+ASK_PREFIX = "ask:"
+ASK_YES, ASK_NO = f"{ASK_PREFIX}yes", f"{ASK_PREFIX}no"
+# The day (in state data) the bot last asked directly: it asks at most once a day.
+ASKED_ON = "asked_on"
 ADULT_AGE_GROUPS = frozenset({"adult", "18_to_21"})
 
 # Source: nareis-facts-sources.md §2 (113 free since Oct 2025, 0800-0113, chat on 113.nl, 24/7),
@@ -75,32 +79,57 @@ CASE_OPENED_BY_REPEATS = N_(
 PERSON_COMING = N_(
     "Thank you. A person from our team will write to you here, in this chat. This can take some time."
 )
+# Asking directly about suicide does not put the idea in someone's head; it opens the door to help
+# (113 Zelfmoordpreventie's advice to people around someone, nareis-facts-sources.md §2).
+ASK = N_("May I ask you something directly, because it matters: are you thinking about ending your life?")
+ASK_YES_BUTTON = N_("Yes")
+ASK_NO_BUTTON = N_("No")
+ASKED_NO = N_("Thank you for answering. If that changes, please write it here.")
+MESSAGE_RECEIVED = N_("Thank you for your message.")
 PERSON_ALREADY_COMING = N_(
     "A person from our team already knows that you want to talk. They will write to you here."
 )
 
 
-def crisis(state: State, catalogs: Catalogs) -> list[Output]:
-    """The reply to a crisis signal, and an urgent case at the same moment."""
+def crisis(state: State, catalogs: Catalogs, reason: str = "crisis_signal") -> list[Output]:
+    """The reply to a crisis signal (or a yes when asked directly), and an urgent case at the same moment."""
     _ = catalogs(state.language).gettext
     lines = [_(CRISIS)]
     if state.age_group not in ADULT_AGE_GROUPS:
         lines.append(_(KINDERTELEFOON))
-    return [Reply("\n".join(lines) + f"\n\n{_(PROMISE)}", urgent=True), OpenCase("urgent", "crisis_signal")]
+    return [Reply("\n".join(lines) + f"\n\n{_(PROMISE)}", urgent=True), OpenCase("urgent", reason)]
 
 
-def concern(state: State, categories: tuple[str, ...], context: Context, catalogs: Catalogs) -> list[Output]:
-    """The answer to a concern; while a person from the team is already asked for, without the offer."""
+def concern(
+    state: State, categories: tuple[str, ...], context: Context, catalogs: Catalogs, ask: bool = False
+) -> list[Output]:
+    """The answer to a concern; while a person from the team is already asked for, without the offer.
+    With `ask`, it ends with the direct question, whose buttons replace the offer."""
     _ = catalogs(state.language).gettext
     category = next((c for c in CONCERN if c in categories), None)
     text = _(CONCERN[category]) if category else _(GENERAL_CONCERN)
     if "hopelessness" in categories:
         text += f"\n\n{_(SAFETY_LINE)}"
-    if context.recent_concerns + 1 >= CONCERNS_BEFORE_A_CASE and not context.has_open_case:
-        return [Reply(f"{text}\n\n{_(CASE_OPENED_BY_REPEATS)}"), OpenCase("normal", "concern_signals")]
+    opens_case = context.recent_concerns + 1 >= CONCERNS_BEFORE_A_CASE and not context.has_open_case
+    if opens_case:
+        text += f"\n\n{_(CASE_OPENED_BY_REPEATS)}"
+    reply = ask_directly(text, state, catalogs, offer=not opens_case) if ask else None
+    if opens_case:
+        return [reply or Reply(text), OpenCase("normal", "concern_signals")]
     if context.has_open_case:
         return [Reply(text)]
-    return [offer_person(text, state, catalogs)]
+    return [reply or offer_person(text, state, catalogs)]
+
+
+def ask_directly(text: str, state: State, catalogs: Catalogs, offer: bool = True) -> Reply:
+    """`text`, then the question whether the person thinks of ending their life, with yes and no buttons
+    (a yes is a crisis) and, unless a person is already coming, the offer of a person."""
+    _ = catalogs(state.language).gettext
+    answers = (Button(_(ASK_YES_BUTTON), ASK_YES), Button(_(ASK_NO_BUTTON), ASK_NO))
+    buttons: list[tuple[Button, ...]] = [answers]
+    if offer:
+        buttons.append((Button(_(OFFER_BUTTON), PERSON_REQUEST),))
+    return Reply(f"{text}\n\n{_(ASK)}", tuple(buttons))
 
 
 def offer_person(text: str, state: State, catalogs: Catalogs) -> Reply:

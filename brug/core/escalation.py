@@ -23,6 +23,7 @@ from brug.core.pseudonyms import pseudonym
 REASONS = {
     "asked_for_person": "asked for a person",
     "crisis_signal": "crisis signal",
+    "said_yes_when_asked": "said yes when asked about ending their life",
     "concern_signals": "concern signals",
     "checkin": "check-in",
 }

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from brug.bot.signals.language import UNKNOWN, identify
-from brug.bot.signals.lexicon import CATEGORIES, LANGUAGES, Lexicon, load_lexicons
+from brug.bot.signals.lexicon import ASK, CATEGORIES, LANGUAGES, Lexicon, load_lexicons
 from brug.bot.signals.matcher import Matcher
 from brug.bot.signals.normalise import normalise
 
 CRISIS = "crisis"
+HOPELESSNESS = "hopelessness"
 NONE, CONCERN, URGENT = "none", "concern", "urgent"
 _ORDER = {category: index for index, category in enumerate(CATEGORIES)}
 _ALL_LANGUAGES = frozenset(LANGUAGES)
@@ -22,6 +23,9 @@ class Detection:
     language: str
     severity: str
     categories: tuple[str, ...]
+    # Not urgent, but reason to ask directly whether the person thinks of ending their life: hopelessness,
+    # or a cue from a lexicon's `ask` list. Not part of `as_json`, whose fields other tools depend on.
+    ask: bool = False
 
     def as_json(self, text: str) -> dict[str, object]:
         """The object `brug signals` prints for `text`."""
@@ -64,6 +68,7 @@ def detect(text: str, language_hint: str | None = None) -> Detection:
     Crisis phrases of every language count, because people mix languages and a missed crisis costs far
     more than a false alarm. Concern phrases count for the identified language and the hint (all languages
     when the language is unknown), which keeps one language's ordinary words from alarming another's.
+    Weak cues and hopelessness set `ask`.
     """
     hint = _clean_hint(language_hint)
     normalised = normalise(text)
@@ -73,22 +78,25 @@ def detect(text: str, language_hint: str | None = None) -> Detection:
     kinds = detector.matcher.kinds(normalised)
     matched: dict[str, int] = {}
     for kind in kinds:
-        matched[kind[0]] = matched.get(kind[0], 0) + 1
+        if kind[1] != ASK:
+            matched[kind[0]] = matched.get(kind[0], 0) + 1
     language = identify(text, normalised.split(), detector.markers, matched, hint)
     concern_languages = _ALL_LANGUAGES if language == UNKNOWN else {language, hint}
-    categories = frozenset(
+    found = frozenset(
         category for language, category in kinds if category == CRISIS or language in concern_languages
     )
-    return _detection(language, categories)
+    return _detection(language, found - {ASK}, ASK in found)
 
 
 @cache
-def _detection(language: str, categories: frozenset[str]) -> Detection:
+def _detection(language: str, categories: frozenset[str], cue: bool) -> Detection:
     """Detections are immutable and few distinct ones exist, so each is built once."""
+    urgent = CRISIS in categories
     return Detection(
         language=language,
-        severity=URGENT if CRISIS in categories else CONCERN if categories else NONE,
+        severity=URGENT if urgent else CONCERN if categories else NONE,
         categories=tuple(sorted(categories, key=_ORDER.__getitem__)),
+        ask=not urgent and (cue or HOPELESSNESS in categories),
     )
 
 

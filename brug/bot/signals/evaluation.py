@@ -57,11 +57,14 @@ class Scores:
     n: int = 0
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     language_right: int = 0
+    # Expected severity → messages on which the bot would ask directly (not urgent, `ask` set).
+    asked: Counter[str] = field(default_factory=Counter)
 
     def add(self, outcome: Outcome) -> None:
         self.n += 1
         self.counts[(outcome.example.severity, outcome.detection.severity)] += 1
         self.language_right += outcome.detection.language == outcome.example.language
+        self.asked[outcome.example.severity] += outcome.detection.ask
 
     def _count(self, expected: Iterable[str], found: Iterable[str]) -> int:
         return sum(self.counts[(e, f)] for e in expected for f in set(found))
@@ -86,6 +89,15 @@ class Scores:
 
     def false_alarms(self) -> Ratio:
         return Ratio(self._count([NONE], _SIGNAL), self._count([NONE], _SEVERITIES))
+
+    def urgent_reached(self) -> Ratio:
+        """Urgent messages detected urgent, or on which the bot asks directly (the asked ones are counted
+        by `asked`, since an urgent detection never asks)."""
+        total = self._count([URGENT], _SEVERITIES)
+        return Ratio(self._count([URGENT], [URGENT]) + self.asked[URGENT], total)
+
+    def asked_share(self, severity: str) -> Ratio:
+        return Ratio(self.asked[severity], self._count([severity], _SEVERITIES))
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -141,6 +153,8 @@ def report(path: Path) -> str:
         "",
         _severity_table(scores),
         "",
+        _ask_table(scores),
+        "",
         _category_table(outcomes),
         "",
         _disagreements(outcomes),
@@ -175,6 +189,22 @@ def _severity_table(scores: dict[str, Scores]) -> str:
         figures = "  ".join(_triple(pair) for pair in (s.urgent(), s.concern(), s.any_signal()))
         alarm_text = f"{alarms} ({alarms.hits}/{alarms.total})"
         lines.append(f"{language:<9}{s.n:>4}  {figures}  {alarm_text:<15}{Ratio(s.language_right, s.n)}")
+    return "\n".join(lines)
+
+
+def _ask_table(scores: dict[str, Scores]) -> str:
+    lines = [
+        "Asked directly (on weak cues or hopelessness the bot asks whether the person thinks of ending their"
+        " life; a yes is urgent)",
+        f"{'language':<9}{'urgent found or asked':>23}{'asked on urgent':>17}{'on concern':>12}"
+        f"{'on none':>9}",
+    ]
+    for language in [*LANGUAGES, ALL]:
+        s = scores.get(language)
+        if s is None:
+            continue
+        shares = "".join(f"{s.asked_share(sev)!s:>{width}}" for sev, width in ((CONCERN, 12), (NONE, 9)))
+        lines.append(f"{language:<9}{s.urgent_reached()!s:>23}{s.asked_share(URGENT)!s:>17}{shares}")
     return "\n".join(lines)
 
 

@@ -35,6 +35,8 @@ CATEGORIES: Final = (
     "financial",
     "waiting_stress",
 )
+# Not a category: weak cues on which the bot asks directly whether the person thinks of ending their life.
+ASK: Final = "ask"
 LANGUAGES: Final = ("ti", "ar", "fa_AF", "nl", "en")
 MAX_GAP: Final = 3
 FAR: Final = 1 << 20
@@ -106,6 +108,7 @@ class _LexiconFile(BaseModel):
     markers: list[str] = Field(default_factory=list)
     terms: dict[str, list[str]] = Field(default_factory=dict)
     categories: dict[str, list[str]] = Field(default_factory=dict)
+    ask: list[str] = Field(default_factory=list)
     exceptions: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("language")
@@ -115,13 +118,22 @@ class _LexiconFile(BaseModel):
             raise ValueError(f"unknown language {value!r}; expected one of {', '.join(LANGUAGES)}")
         return value
 
-    @field_validator("categories", "exceptions")
+    @field_validator("categories")
     @classmethod
     def _known_categories(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = sorted(set(value) - set(CATEGORIES))
-        if unknown:
-            raise ValueError(f"unknown category {', '.join(map(repr, unknown))}")
-        return value
+        return _known(value, CATEGORIES)
+
+    @field_validator("exceptions")
+    @classmethod
+    def _known_exceptions(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return _known(value, (*CATEGORIES, ASK))
+
+
+def _known(sections: dict[str, list[str]], known: tuple[str, ...]) -> dict[str, list[str]]:
+    unknown = sorted(set(sections) - set(known))
+    if unknown:
+        raise ValueError(f"unknown category {', '.join(map(repr, unknown))}")
+    return sections
 
 
 @dataclass(frozen=True)
@@ -305,6 +317,7 @@ def _describe(error: ValidationError) -> str:
 
 def _patterns(name: str, parsed: _LexiconFile) -> Iterable[Pattern]:
     sections = [(category, entries, False) for category, entries in parsed.categories.items()]
+    sections.append((ASK, parsed.ask, False))
     sections += [(category, entries, True) for category, entries in parsed.exceptions.items()]
     for category, entries, exception in sections:
         where = f"exceptions.{category}" if exception else category

@@ -150,3 +150,42 @@ def test_hint_accepts_the_dash_spelling_and_ignores_unknown_codes() -> None:
 def test_concern_phrases_count_for_the_chosen_language_too() -> None:
     # "stress" alone is an English concern word; a Dutch speaker using it is still heard.
     assert detect("veel stress", language_hint="nl").severity == "concern"
+
+
+# Our own sentences: a weak cue alone, not enough for urgent, reason enough to ask directly.
+ASK_CUES = [
+    ("dag allemaal", "nl"),
+    ("ok bye everyone, see you", "en"),
+    ("ودعكم", "ar"),
+    ("دنبالم نگردید، خوب استم", "fa_AF"),
+    ("ድሕሪ ሕጂ ኣይንራኸብን ኢና", "ti"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), ASK_CUES)
+def test_a_weak_cue_alone_is_not_urgent_but_asks(text: str, language: str) -> None:
+    found = detect(text)
+    assert (found.language, found.severity, found.ask) == (language, "none", True)
+
+
+def test_hopelessness_asks_and_an_urgent_message_or_an_ordinary_one_does_not() -> None:
+    hopeless = detect("i feel hopeless, there is no future for me")
+    assert hopeless.severity == "concern" and "hopelessness" in hopeless.categories and hopeless.ask
+    assert not detect("i cant sleep because i worry about my wife").ask
+    assert not detect("goodbye everyone, i will kill myself tonight").ask
+    assert not detect("thank you, goodbye").ask
+
+
+def test_ask_cues_count_only_for_the_messages_language_like_concerns() -> None:
+    assert detect("ik geef het op").ask
+    found = detect("where can i buy a pinpas en pincode reader?", language_hint="en")
+    assert (found.severity, found.ask) == ("none", False)
+
+
+def test_ask_stays_out_of_the_agreed_json() -> None:
+    assert set(detect("ok bye everyone, see you").as_json("x")) == {
+        "text",
+        "language",
+        "severity",
+        "categories",
+    }

@@ -162,3 +162,22 @@ def test_an_exception_cancels_only_overlapping_matches_of_its_category(tmp_path:
     )
     assert _categories(matcher, "dying of hunger") == {"health"}
     assert _categories(matcher, "dying of hunger, i am dying") == {"crisis", "health"}
+
+
+def test_ask_cues_are_patterns_of_their_own_with_their_own_exceptions(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "en.yaml",
+        "language: en\nterms:\n  bye: [goodbye everyone, farewell]\ncategories:\n  crisis: [end my life]\n"
+        "ask: ['{bye}']\nexceptions:\n  ask: ['farewell party']\n",
+    )
+    matcher = Matcher(load_lexicons(tmp_path))
+    assert _categories(matcher, "goodbye everyone") == {"ask"}
+    assert _categories(matcher, "the farewell party is on friday") == set()
+    assert _categories(matcher, "farewell, i will end my life") == {"ask", "crisis"}
+
+
+def test_ask_is_not_a_category_a_lexicon_may_list(tmp_path: Path) -> None:
+    _write(tmp_path, "en.yaml", "language: en\ncategories:\n  ask: [goodbye]\n")
+    with pytest.raises(LexiconError, match=r"en\.yaml: categories: .*unknown category 'ask'"):
+        load_lexicons(tmp_path)

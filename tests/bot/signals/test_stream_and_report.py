@@ -97,3 +97,21 @@ def test_report_rejects_an_unknown_severity(tmp_path: Path) -> None:
     path.write_text(_row("x", "en", "hi", "severe") + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"odd\.jsonl:1: .*severity must be one of"):
         report(path)
+
+
+def test_report_counts_urgent_messages_the_bot_would_ask_about(tmp_path: Path) -> None:
+    rows = [
+        _row("a", "en", "i want to kill myself", "urgent", "crisis"),
+        _row("b", "en", "ok bye everyone, see you", "urgent", "crisis"),
+        _row("c", "en", "the weather is nice", "urgent", "crisis"),
+        _row("d", "en", "i feel hopeless, there is no future for me", "concern", "hopelessness"),
+        _row("e", "en", "i cant sleep at night", "concern", "health"),
+        _row("f", "en", "where is the office?", "none"),
+    ]
+    path = tmp_path / "asked.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    lines = report(path).splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Asked directly"))
+    en = next(line for line in lines[header:] if line.startswith("en "))
+    # Found or asked 2 of 3 urgent; asked on 1 of 3 urgent, 1 of 2 concern, 0 of 1 none.
+    assert en.split()[1:] == ["0.67", "0.33", "0.50", "0.00"]
