@@ -9,6 +9,7 @@ from functools import cache
 from brug.bot.signals.language import UNKNOWN, identify
 from brug.bot.signals.lexicon import ASK, CATEGORIES, LANGUAGES, Lexicon, load_lexicons
 from brug.bot.signals.matcher import Matcher
+from brug.bot.signals.model import UrgentModel, load_model
 from brug.bot.signals.normalise import normalise
 
 CRISIS = "crisis"
@@ -41,12 +42,13 @@ class Detection:
 class _Detector:
     matcher: Matcher
     markers: Mapping[str, tuple[str, ...]]
+    model: UrgentModel
 
 
 @cache
 def _detector() -> _Detector:
     lexicons = load_lexicons()
-    return _Detector(matcher=Matcher(lexicons), markers=_markers(lexicons))
+    return _Detector(matcher=Matcher(lexicons), markers=_markers(lexicons), model=load_model())
 
 
 def warm_up() -> None:
@@ -68,7 +70,8 @@ def detect(text: str, language_hint: str | None = None) -> Detection:
     Crisis phrases of every language count, because people mix languages and a missed crisis costs far
     more than a false alarm. Concern phrases count for the identified language and the hint (all languages
     when the language is unknown), which keeps one language's ordinary words from alarming another's.
-    Weak cues and hopelessness set `ask`.
+    Where nothing matches, the model (`model.py`) may still call the message urgent; where only concerns
+    match, it sets `ask`, as weak cues and hopelessness do.
     """
     hint = _clean_hint(language_hint)
     normalised = normalise(text)
@@ -85,7 +88,20 @@ def detect(text: str, language_hint: str | None = None) -> Detection:
     found = frozenset(
         category for language, category in kinds if category == CRISIS or language in concern_languages
     )
+    if CRISIS not in found and _model_says_urgent(detector, normalised, language, hint):
+        # Where the lexicons found a concern, crisis-like wording is mostly the concern's own ("I can't
+        # sleep anymore" beside "I can't go on"): ask rather than alarm.
+        found |= {ASK} if found - {ASK} else {CRISIS}
     return _detection(language, found - {ASK}, ASK in found)
+
+
+def _model_says_urgent(detector: _Detector, normalised: str, language: str, hint: str | None) -> bool:
+    """The model's second opinion, unless a crisis exception occurs: an idiom the lexicons know ("this heat
+    kills me", "I don't want to live in this AZC") is not a crisis, however much it sounds like one."""
+    if language == UNKNOWN:
+        language = hint or UNKNOWN
+    model = detector.model
+    return model.says_urgent(normalised, language) and CRISIS not in detector.matcher.excepted(normalised)
 
 
 @cache

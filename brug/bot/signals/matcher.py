@@ -127,6 +127,19 @@ class Matcher:
                 found.append(kinds[p_index])
         return found
 
+    def excepted(self, normalised: str) -> set[str]:
+        """The categories of the exceptions that occur in `normalised`, whether or not they cancel a match."""
+        padded = f" {normalised} "
+        hits = list(self._automaton.iter(padded))
+        if not hits:
+            return set()
+        occurrences = self._occurrences_by_pattern(padded, hits)
+        return {
+            self._kinds[p_index][1]
+            for p_index, spans in occurrences.items()
+            if p_index in self._exceptions and next(iter(spans), None) is not None
+        }
+
     def _occurrences_by_pattern(self, padded: str, hits: list[tuple[int, Any]]) -> dict[int, Iterable[_Span]]:
         """Where each found pattern occurs, by pattern: a list for one-key patterns, computed on demand
         for the others."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from brug.bot.signals import CATEGORIES, Detection, detect
+from brug.bot.signals.detector import _detector
+from brug.bot.signals.model import UrgentModel
+from brug.bot.signals.normalise import normalise
 
 
 def test_categories_are_the_agreed_seven_in_order() -> None:
@@ -189,3 +192,32 @@ def test_ask_stays_out_of_the_agreed_json() -> None:
         "severity",
         "categories",
     }
+
+
+# Our own sentences, told without any phrase the lexicons list: the model's second opinion finds them.
+UNLISTED_CRISES = [
+    ("ik heb een brief geschreven voor mijn moeder, zij moet weten dat het niet haar schuld is", "nl"),
+    ("i wrote letters to my kids and my sister. tonight i will be free", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), UNLISTED_CRISES)
+def test_a_crisis_no_lexicon_lists_is_urgent_through_the_model(
+    text: str, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = detect(text)
+    assert (found.language, found.severity, found.categories) == (language, "urgent", ("crisis",))
+    monkeypatch.setattr(UrgentModel, "says_urgent", lambda self, normalised, language: False)
+    assert detect(text).severity != "urgent", "the lexicons alone do not find it"
+
+
+def test_where_the_lexicons_find_a_concern_the_model_asks_instead_of_alarming() -> None:
+    found = detect("ik kan niet meer slapen")
+    assert (found.severity, found.ask) == ("concern", True)
+    assert _detector().model.says_urgent(normalise("ik kan niet meer slapen"), "nl")
+
+
+def test_a_crisis_exception_overrules_the_model() -> None:
+    text = "I don't want to live in this AZC, can I move?"
+    assert _detector().model.says_urgent(normalise(text), "en")
+    assert detect(text).severity == "none"
