@@ -29,13 +29,21 @@ FLAGGED = 0.05
 C = 3.0
 _ROOT = Path(__file__).resolve().parents[3]
 _SIGNALS = _ROOT / "tests" / "bot" / "signals"
+# Every blind round but the newest, which stays out to measure the model on.
+TRAINED_ROUNDS = (
+    "2026-11-29-round4",
+    "2026-11-29-round5",
+    "2026-11-29-round6",
+    "2026-11-29-round7",
+    "2026-11-30-round8",
+    "2026-11-30-round9",
+)
 DEFAULT_FILES = (
     _ROOT.parent / "shared" / "signals" / "dev.jsonl",
     _SIGNALS / "heldout.jsonl",
     _SIGNALS / "ordinary.jsonl",
-    *(_SIGNALS / "blind" / name for name in ("2026-11-29-round4.jsonl", "2026-11-29-round5.jsonl")),
-    *(_SIGNALS / "blind" / name for name in ("2026-11-29-round6.jsonl", "2026-11-29-round7.jsonl")),
-    _SIGNALS / "blind" / "2026-11-30-round8.jsonl",
+    *(_SIGNALS / "blind" / f"{name}.jsonl" for name in TRAINED_ROUNDS),
+    *sorted((_SIGNALS / "training").glob("*.jsonl")),
 )
 
 

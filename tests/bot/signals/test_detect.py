@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from brug.bot.signals import CATEGORIES, Detection, detect
-from brug.bot.signals.detector import _detector
 from brug.bot.signals.model import UrgentModel
-from brug.bot.signals.normalise import normalise
 
 
 def test_categories_are_the_agreed_seven_in_order() -> None:
@@ -211,13 +209,16 @@ def test_a_crisis_no_lexicon_lists_is_urgent_through_the_model(
     assert detect(text).severity != "urgent", "the lexicons alone do not find it"
 
 
-def test_where_the_lexicons_find_a_concern_the_model_asks_instead_of_alarming() -> None:
-    found = detect("ik kan niet meer slapen")
-    assert (found.severity, found.ask) == ("concern", True)
-    assert _detector().model.says_urgent(normalise("ik kan niet meer slapen"), "nl")
+def test_where_the_lexicons_find_a_concern_the_model_asks_instead_of_alarming(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(UrgentModel, "says_urgent", lambda self, normalised, language: True)
+    found = detect("i cant sleep at night")
+    assert (found.severity, found.categories, found.ask) == ("concern", ("health",), True)
+    assert detect("where is the office?").severity == "urgent"
 
 
-def test_a_crisis_exception_overrules_the_model() -> None:
-    text = "I don't want to live in this AZC, can I move?"
-    assert _detector().model.says_urgent(normalise(text), "en")
-    assert detect(text).severity == "none"
+def test_a_crisis_exception_overrules_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(UrgentModel, "says_urgent", lambda self, normalised, language: True)
+    assert detect("I don't want to live in this AZC, can I move?").severity == "none"
+    assert detect("Can I move to another AZC?").severity == "urgent", "the same model, no idiom: urgent"
