@@ -37,6 +37,7 @@ TRAINED_ROUNDS = (
     "2026-11-29-round7",
     "2026-11-30-round8",
     "2026-11-30-round9",
+    "2026-11-30-round10",
 )
 DEFAULT_FILES = (
     _ROOT.parent / "shared" / "signals" / "dev.jsonl",
