@@ -38,6 +38,7 @@ TRAINED_ROUNDS = (
     "2026-11-30-round8",
     "2026-11-30-round9",
     "2026-11-30-round10",
+    "2026-11-30-round11",
 )
 DEFAULT_FILES = (
     _ROOT.parent / "shared" / "signals" / "dev.jsonl",
