@@ -110,15 +110,13 @@ def concern(
     text = _(CONCERN[category]) if category else _(GENERAL_CONCERN)
     if "hopelessness" in categories:
         text += f"\n\n{_(SAFETY_LINE)}"
-    opens_case = context.recent_concerns + 1 >= CONCERNS_BEFORE_A_CASE and not context.has_open_case
-    if opens_case:
-        text += f"\n\n{_(CASE_OPENED_BY_REPEATS)}"
-    reply = ask_directly(text, state, catalogs, offer=not opens_case) if ask else None
-    if opens_case:
-        return [reply or Reply(text), OpenCase("normal", "concern_signals")]
     if context.has_open_case:
         return [Reply(text)]
-    return [reply or offer_person(text, state, catalogs)]
+    if context.recent_concerns + 1 < CONCERNS_BEFORE_A_CASE:
+        return [ask_directly(text, state, catalogs) if ask else offer_person(text, state, catalogs)]
+    text += f"\n\n{_(CASE_OPENED_BY_REPEATS)}"
+    reply = ask_directly(text, state, catalogs, offer=False) if ask else Reply(text)
+    return [reply, OpenCase("normal", "concern_signals")]
 
 
 def ask_directly(text: str, state: State, catalogs: Catalogs, offer: bool = True) -> Reply:

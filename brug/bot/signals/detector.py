@@ -25,7 +25,8 @@ class Detection:
     severity: str
     categories: tuple[str, ...]
     # Not urgent, but reason to ask directly whether the person thinks of ending their life: hopelessness,
-    # or a cue from a lexicon's `ask` list. Not part of `as_json`, whose fields other tools depend on.
+    # a cue from a lexicon's `ask` list, or the model's crisis score on a concern. Not part of `as_json`,
+    # whose fields other tools depend on.
     ask: bool = False
 
     def as_json(self, text: str) -> dict[str, object]:

@@ -29,7 +29,6 @@ from typing import Final, TypeVar
 
 BUCKETS: Final = 1 << 18
 CHAR_SIZES: Final = (1, 2, 3, 4)
-BLOCKS: Final = ("char", "word")
 MODEL_FILE: Final = "urgent.model.gz"
 _T = TypeVar("_T", int, float)
 
