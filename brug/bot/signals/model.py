@@ -19,6 +19,7 @@ import math
 import zlib
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -43,6 +44,18 @@ def ngrams(normalised: str) -> tuple[Counter[int], Counter[int]]:
     tokens: Counter[int] = Counter(_bucket("w", word) for word in words)
     tokens.update(_bucket("w", f"{first} {second}") for first, second in pairwise(words))
     return chars, tokens
+
+
+def tfidf(counts: Counter[int], idf: Sequence[float]) -> dict[int, float]:
+    """Bucket → weight: sublinear count times idf, the block L2-normalised; buckets without idf left out.
+    Training (`training.features`) and scoring share it, so the model scores what it learnt."""
+    weights = {}
+    for bucket, n in counts.items():
+        weight = idf[bucket]
+        if weight:
+            weights[bucket] = weight * (1.0 + math.log(n)) if n > 1 else weight
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    return {bucket: w / norm for bucket, w in weights.items()} if norm else {}
 
 
 @lru_cache(maxsize=1 << 16)
@@ -74,16 +87,7 @@ class UrgentModel:
     def score(self, normalised: str) -> float:
         total = self.intercept
         for counts, idf, coef in zip(ngrams(normalised), self.idf, self.coef, strict=True):
-            squares = dot = 0.0
-            for bucket, n in counts.items():
-                weight = idf[bucket]
-                if weight:
-                    if n > 1:
-                        weight *= 1.0 + math.log(n)
-                    squares += weight * weight
-                    dot += weight * coef[bucket]
-            if squares:
-                total += dot / math.sqrt(squares)
+            total += sum(weight * coef[bucket] for bucket, weight in tfidf(counts, idf).items())
         return total
 
     def threshold(self, language: str) -> float:

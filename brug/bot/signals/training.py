@@ -22,7 +22,7 @@ from typing import Any
 
 from brug.bot.signals.evaluation import Example, read_examples
 from brug.bot.signals.lexicon import LANGUAGES
-from brug.bot.signals.model import BUCKETS, MODEL_FILE, ngrams, save_model
+from brug.bot.signals.model import BUCKETS, MODEL_FILE, ngrams, save_model, tfidf
 from brug.bot.signals.normalise import normalise
 
 FLAGGED = 0.05
@@ -51,7 +51,7 @@ DEFAULT_FILES = (
 
 def features(texts: Sequence[str], idf: list[list[float]] | None = None) -> tuple[Any, list[list[float]]]:
     """The TF-IDF matrix of `texts` (2 × BUCKETS columns), and the idf used: learnt from `texts` unless
-    given. The same arithmetic as `UrgentModel.score`."""
+    given."""
     from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 
     counted = [ngrams(normalise(text)) for text in texts]
@@ -60,14 +60,10 @@ def features(texts: Sequence[str], idf: list[list[float]] | None = None) -> tupl
     rows, cols, values = [], [], []
     for row, counts in enumerate(counted):
         for block, block_counts in enumerate(counts):
-            weights = {
-                b: (1.0 + math.log(n)) * idf[block][b] for b, n in block_counts.items() if idf[block][b]
-            }
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for bucket, weight in weights.items():
+            for bucket, weight in tfidf(block_counts, idf[block]).items():
                 rows.append(row)
                 cols.append(block * BUCKETS + bucket)
-                values.append(weight / norm)
+                values.append(weight)
     return csr_matrix((values, (rows, cols)), shape=(len(texts), 2 * BUCKETS)), idf
 
 
