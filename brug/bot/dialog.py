@@ -35,7 +35,7 @@ class Input:
     value: str = ""
     severity: str = "none"
     categories: tuple[str, ...] = ()
-    # Weak cues: ask directly whether the person thinks of ending their life (never set with urgent).
+    # Ask directly whether the person thinks of ending their life (`Detection.ask`; never with urgent).
     ask: bool = False
 
 
